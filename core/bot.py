@@ -1,0 +1,290 @@
+"""The discord.py adapter: turns gateway events and interactions into plugin calls.
+
+It owns the two rules plugins must not have to remember: a plugin that is off in a guild has
+no working commands and hears no events there, and a command runs only for callers at or above
+its declared level. Errors a member can act on become ephemeral replies; anything else is
+logged under a short id that the member is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from core import members
+from core.clock import Clock, SystemClock
+from core.config import Settings
+from core.enablement import Enablement
+from core.errors import PermissionDenied, PluginDisabled, UserError
+from core.events import GuildSnapshot, MemberEvent, VoiceMember, VoiceStateEvent
+from core.permissions import Level, declared_level, is_org_member, level_of, seed_role_levels
+from core.plugins import PluginManager
+
+log = logging.getLogger(__name__)
+
+
+class Refused(app_commands.CheckFailure):
+    """A UserError raised by the central check, carried through discord.py's error path."""
+
+    def __init__(self, error: UserError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.default()  # guilds and voice states included
+    wanted.members = True  # joins, role changes and names keep memberships in step
+    return wanted
+
+
+def member_info(settings: Settings, member: discord.Member) -> members.MemberInfo:
+    role_ids = tuple(r.id for r in member.roles if not r.is_default())
+    return members.MemberInfo(
+        user_id=member.id,
+        username=member.name,
+        display_name=member.display_name,
+        role_ids=role_ids,
+        is_org_member=is_org_member(settings, member.guild.id, role_ids),
+    )
+
+
+def is_guild_admin(member: discord.Member) -> bool:
+    perms = member.guild_permissions
+    return perms.administrator or perms.manage_guild
+
+
+class RedLegionTree(app_commands.CommandTree["RedLegionBot"]):
+    async def interaction_check(self, interaction: discord.Interaction[RedLegionBot]) -> bool:
+        try:
+            await self.client.check_command(interaction)
+        except UserError as exc:
+            raise Refused(exc) from None
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[RedLegionBot], error: app_commands.AppCommandError
+    ) -> None:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(original, Refused):
+            original = original.error
+        if interaction.type is discord.InteractionType.autocomplete:
+            log.info("autocomplete refused: %s", original)
+            return
+        if isinstance(original, UserError):
+            message = original.message
+        elif isinstance(original, app_commands.AppCommandError) and not isinstance(
+            error, app_commands.CommandInvokeError
+        ):
+            message = str(original) or "That command could not run."
+        else:
+            error_id = uuid.uuid4().hex[:8]
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error(
+                "error %s in /%s (guild %s, user %s)",
+                error_id,
+                command,
+                interaction.guild_id,
+                interaction.user.id,
+                exc_info=original,
+            )
+            message = f"Something went wrong on our side (error id `{error_id}`)."
+        await reply(interaction, message, ephemeral=True)
+
+
+async def reply(interaction: discord.Interaction[Any], content: str, **kwargs: Any) -> None:
+    """Answer an interaction whether or not it was deferred or answered already."""
+    if interaction.response.is_done():
+        await interaction.followup.send(content, **kwargs)
+    else:
+        await interaction.response.send_message(content, **kwargs)
+
+
+class RedLegionBot(discord.Client):
+    def __init__(
+        self,
+        settings: Settings,
+        plugins: PluginManager,
+        *,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> None:
+        options.setdefault("intents", intents())
+        super().__init__(**options)
+        self.settings = settings
+        self.plugins = plugins
+        self.clock: Clock = clock or SystemClock()
+        self.enablement = Enablement(settings, plugins)
+        self.known_members = members.KnownMembers()
+        self.tree = RedLegionTree(self)
+        self._guild_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -- start-up ------------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        from core.commands import core_commands
+
+        for command in core_commands():
+            self.tree.add_command(command)
+        for plugin, make in self.plugins.impls("redlegion_app_commands"):
+            for command in make(bot=self) or []:
+                command.extras["plugin"] = plugin
+                self.tree.add_command(command)
+        await self.sync_commands()
+        for _, setup in self.plugins.impls("redlegion_setup"):
+            await setup(bot=self)
+
+    async def sync_commands(self) -> None:
+        sync = self.settings.commands
+        if sync.scope == "global":
+            await self.tree.sync()
+        elif sync.scope == "guilds":
+            for guild_id in sync.guilds:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def check_command(self, interaction: discord.Interaction[RedLegionBot]) -> Level:
+        """The central check: guild only, plugin on here, caller's level high enough."""
+        guild = interaction.guild
+        user = interaction.user
+        if guild is None or not isinstance(user, discord.Member):
+            raise UserError("Use this command in a server channel, not in direct messages.")
+        command = interaction.command
+        root = (command.root_parent or command) if command else None
+        plugin = root.extras.get("plugin") if root else None
+        if plugin and not await self.enablement.is_enabled(plugin, guild.id):
+            raise PluginDisabled(f"The {plugin} plugin is turned off in this server.")
+        await members.ensure_guild(guild.id, guild.name)
+        await self.known_members.ensure(guild.id, member_info(self.settings, user))
+        needed = declared_level(command) or Level.EVERYONE
+        have = await self.level_of(user)
+        if have < needed:
+            name = command.qualified_name if command else "this command"
+            raise PermissionDenied(f"/{name} needs the {needed} level; you have {have}.")
+        return have
+
+    async def level_of(self, member: discord.Member) -> Level:
+        role_ids = [r.id for r in member.roles if not r.is_default()]
+        return await level_of(
+            self.settings, member.guild.id, role_ids, is_guild_admin=is_guild_admin(member)
+        )
+
+    # -- events to plugins -----------------------------------------------------------------------
+
+    async def _dispatch(self, hook_name: str, guild_id: int, **kwargs: Any) -> None:
+        """Call a hook on the plugins enabled in this guild, in dependency order."""
+        enabled = await self.enablement.enabled(guild_id)
+        caller = self.plugins.hook_for(hook_name, enabled)
+        # pluggy calls implementations last-registered first; run them in load order
+        for result in reversed(caller(bot=self, **kwargs)):
+            await _run_logged(result, hook_name, guild_id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._guild_available(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._guild_available(guild)
+
+    async def _guild_available(self, guild: discord.Guild) -> None:
+        async with self._guild_locks[guild.id]:
+            await members.ensure_guild(guild.id, guild.name)
+            await seed_role_levels(self.settings, guild.id)
+            humans = [member_info(self.settings, m) for m in guild.members]
+            await members.upsert_members(guild.id, humans)
+            self.known_members.mark(guild.id, (m.user_id for m in humans))
+            self.enablement.forget(guild.id)
+            snapshot = self.snapshot(guild)
+            await self._dispatch("redlegion_guild_available", guild.id, guild=snapshot)
+        self.dispatch("redlegion_guild_handled", guild.id)
+
+    def snapshot(self, guild: discord.Guild) -> GuildSnapshot:
+        in_voice = tuple(
+            VoiceMember(m.id, m.voice.channel.id, m.bot, m.display_name)
+            for m in guild.members
+            if m.voice is not None and m.voice.channel is not None
+        )
+        return GuildSnapshot(
+            guild_id=guild.id,
+            name=guild.name,
+            afk_channel_id=guild.afk_channel.id if guild.afk_channel else None,
+            voice_channel_ids=frozenset(c.id for c in guild.voice_channels),
+            in_voice=in_voice,
+            at=self.clock.now(),
+            voice_channel_names={c.id: c.name for c in guild.voice_channels},
+        )
+
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        before_id = before.channel.id if before.channel else None
+        after_id = after.channel.id if after.channel else None
+        guild = member.guild
+        event = VoiceStateEvent(
+            guild_id=guild.id,
+            user_id=member.id,
+            before_channel_id=before_id,
+            after_channel_id=after_id,
+            is_bot=member.bot,
+            afk_channel_id=guild.afk_channel.id if guild.afk_channel else None,
+            at=self.clock.now(),
+            display_name=member.display_name,
+        )
+        try:
+            if before_id != after_id:
+                # one guild's voice events are handled in arrival order
+                async with self._guild_locks[guild.id]:
+                    if not member.bot:
+                        await self.known_members.ensure(
+                            guild.id, member_info(self.settings, member)
+                        )
+                    await self._dispatch("redlegion_voice_state_update", guild.id, event=event)
+        finally:
+            self.dispatch("redlegion_voice_handled", event)
+
+    async def _member_event(self, member: discord.Member, kind: str) -> None:
+        info = member_info(self.settings, member)
+        if kind == "left":
+            await members.member_left(member.guild.id, member.id)
+            self.known_members.forget(member.guild.id, member.id)
+        elif not member.bot:
+            await members.upsert_members(member.guild.id, [info])
+            self.known_members.mark(member.guild.id, [member.id])
+        event = MemberEvent(
+            guild_id=member.guild.id,
+            user_id=member.id,
+            kind=kind,  # type: ignore[arg-type]
+            username=member.name,
+            display_name=member.display_name,
+            role_ids=info.role_ids,
+            is_bot=member.bot,
+            at=self.clock.now(),
+        )
+        await self._dispatch("redlegion_member_update", member.guild.id, event=event)
+        self.dispatch("redlegion_member_handled", event)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self._member_event(member, "joined")
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        await self._member_event(after, "updated")
+
+    async def on_member_remove(self, member: discord.Member) -> None:
+        await self._member_event(member, "left")
+
+
+async def _run_logged(result: Awaitable[Any] | Any, hook_name: str, guild_id: int) -> None:
+    if not isinstance(result, Awaitable):
+        return
+    try:
+        await result
+    except Exception:
+        log.exception("plugin hook %s failed in guild %s", hook_name, guild_id)

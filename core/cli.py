@@ -1,0 +1,222 @@
+"""`redlegion`: run the bot, migrate the database, inspect plugins and config.
+
+Plugins add their own subcommands through the `redlegion_cli` hook; a handler is an
+`async def handler(args, runtime) -> int | None` stored with `set_defaults(func=handler)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import yarl
+
+from core.errors import ConfigError, UserError
+from core.runtime import Runtime, configure_logging
+from storage import migrations
+
+
+async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
+    import discord
+
+    from core.bot import RedLegionBot
+
+    settings = runtime.settings
+    if settings.token is None or not settings.token.get_secret_value().strip():
+        raise ConfigError(
+            "no Discord bot token: set DISCORD_TOKEN in the environment or `token` in "
+            f"{settings.source} (or try `redlegion demo`, which needs none)"
+        )
+    if settings.discord.api_base:
+        discord.http.Route.BASE = settings.discord.api_base.rstrip("/")
+    if settings.discord.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
+    async with runtime.open_database(upgrade=args.upgrade):
+        bot = RedLegionBot(settings, runtime.plugins)
+        async with bot:
+            await bot.start(settings.token.get_secret_value())
+    return 0
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, runtime: Runtime) -> int:
+    async with runtime.database(args.database_url) as db:
+        steps = await migrations.pending(db)
+        for step in steps:
+            print(f"applying {step.app}.{step.name}")
+        await migrations.upgrade(db)
+        print(f"{len(steps)} migration(s) applied" if steps else "database is up to date")
+    return 0
+
+
+async def cmd_db_makemigrations(args: argparse.Namespace, runtime: Runtime) -> int:
+    db = runtime.database(args.database_url)
+    if args.app and args.app not in db.config["apps"]:
+        raise UserError(f"unknown app {args.app!r}; apps: {', '.join(db.config['apps'])}")
+    async with db:
+        if args.check:
+            writers = [
+                w for w in await migrations.detect_changes(db) if args.app in (None, w.app_label)
+            ]
+            for w in writers:
+                print(f"models and migrations differ: {w.app_label} needs {w.name}")
+            if not writers:
+                print("no changes: models and migrations agree")
+            return 1 if writers else 0
+        writers = await migrations.makemigrations(db, args.app, args.name)
+        for w in writers:
+            print(f"created {w.app_label}.{w.name}")
+        if not writers:
+            print("no changes detected")
+    return 0
+
+
+async def cmd_db_history(args: argparse.Namespace, runtime: Runtime) -> int:
+    async with runtime.database(args.database_url) as db:
+        applied = set(await migrations.history(db))
+        for app, name in sorted(applied):
+            print(f"[x] {app}.{name}")
+        for step in await migrations.pending(db):
+            print(f"[ ] {step.app}.{step.name}")
+    return 0
+
+
+async def cmd_db_downgrade(args: argparse.Namespace, runtime: Runtime) -> int:
+    async with runtime.database(args.database_url) as db:
+        try:
+            steps = await migrations.downgrade(db, args.app, args.target)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        for step in steps:
+            print(f"unapplied {step.app}.{step.name}")
+    return 0
+
+
+async def cmd_plugins_list(args: argparse.Namespace, runtime: Runtime) -> int:
+    from core.enablement import Enablement
+
+    enablement = Enablement(runtime.settings, runtime.plugins)
+    if args.guild is not None:
+        async with runtime.open_database():
+            statuses = await enablement.statuses(args.guild)
+    else:
+        statuses = await enablement.statuses(None)
+    for status in statuses:
+        plugin = runtime.plugins.plugins[status.name]
+        state = "enabled" if status.enabled else "disabled"
+        print(
+            f"{status.name:<12} {plugin.spec.version:<8} {plugin.source:<28} "
+            f"{state} ({status.reason})"
+        )
+    for problem in runtime.plugins.problems:
+        print(f"{problem.name:<12} {'-':<8} {problem.source:<28} not loaded ({problem.reason})")
+    return 0
+
+
+async def cmd_config_check(args: argparse.Namespace, runtime: Runtime) -> int:
+    settings = runtime.settings
+    print(f"config: {settings.source}: OK")
+    print(f"database: {settings.database_url}")
+    print(f"token: {'set' if settings.token else 'not set'}")
+    print(f"plugins: {', '.join(runtime.plugins.names) or 'none'}")
+    for problem in runtime.plugins.problems:
+        print(f"warning: {problem}")
+    return 0
+
+
+def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="redlegion", description="Red Legion Bot: Star Citizen org operations on Discord."
+    )
+    parser.add_argument(
+        "--config", help="TOML config file (default: $REDLEGION_CONFIG, ./config.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (needs a Discord token)")
+    run.add_argument("--upgrade", action="store_true", help="apply pending migrations first")
+    run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
+    url_help = "database URL (default: from config / $DATABASE_URL)"
+    up = db.add_parser("upgrade", help="apply all pending migrations of all loaded plugins")
+    up.set_defaults(func=cmd_db_upgrade)
+    mk = db.add_parser("makemigrations", help="write migrations for changed models")
+    mk.add_argument("app", nargs="?", help="only this app (core or a plugin name)")
+    mk.add_argument("--name", help="name suffix for the new migration")
+    mk.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when models and migrations differ",
+    )
+    mk.set_defaults(func=cmd_db_makemigrations)
+    hist = db.add_parser("history", help="applied and pending migrations")
+    hist.set_defaults(func=cmd_db_history)
+    down = db.add_parser("downgrade", help="unapply an app's migrations back to TARGET")
+    down.add_argument("app")
+    down.add_argument("target", help="migration name to keep, or `zero` to unapply all")
+    down.set_defaults(func=cmd_db_downgrade)
+    for p in (up, mk, hist, down):
+        p.add_argument("--database-url", help=url_help)
+
+    plugins = sub.add_parser("plugins", help="loaded plugins").add_subparsers(
+        dest="plugins_command", required=True, metavar="ACTION"
+    )
+    pl = plugins.add_parser("list", help="each plugin, version, source and whether it is on")
+    pl.add_argument("--guild", type=int, help="show enablement in this guild")
+    pl.set_defaults(func=cmd_plugins_list)
+
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(
+        dest="config_command", required=True, metavar="ACTION"
+    )
+    cfg.add_parser("check", help="validate the config and report it").set_defaults(
+        func=cmd_config_check
+    )
+
+    if runtime_plugins is not None:
+        for _, add in runtime_plugins.impls("redlegion_cli"):
+            add(subparsers=sub)
+    return parser
+
+
+def _config_arg(argv: Sequence[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        runtime = Runtime.load(_config_arg(argv))
+    except ConfigError as exc:
+        if argv[:1] in (["-h"], ["--help"]):
+            build_parser().print_help()
+            return 0
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(runtime.settings.log_level)
+    parser = build_parser(runtime.plugins)
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args, runtime)
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)
+    except (ConfigError, UserError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

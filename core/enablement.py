@@ -1,0 +1,88 @@
+"""Which plugins are on in a guild: config default → config guild override → admin's choice.
+
+The admin's runtime choice lives in the guild's `settings` JSON (`{"plugins": {name: bool}}`)
+and takes effect at once. Choices are cached per guild; a guild is served by one bot process
+(one shard), so the process that writes a choice is the one that reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from core.config import Settings
+from core.errors import InvalidInput, NotFound
+from core.models import Guild
+from core.plugins import PluginManager
+
+
+@dataclass(frozen=True)
+class PluginStatus:
+    name: str
+    enabled: bool
+    reason: str
+
+
+class Enablement:
+    def __init__(self, settings: Settings, plugins: PluginManager) -> None:
+        self.settings = settings
+        self.plugins = plugins
+        self._choices: dict[int, dict[str, bool]] = {}
+
+    async def _runtime_choices(self, guild_id: int | None) -> dict[str, bool]:
+        if guild_id is None:
+            return {}
+        if guild_id not in self._choices:
+            settings = await Guild.filter(id=guild_id).values_list("settings", flat=True)
+            stored = (settings[0] or {}).get("plugins", {}) if settings else {}
+            self._choices[guild_id] = {str(k): bool(v) for k, v in stored.items()}
+        return self._choices[guild_id]
+
+    def forget(self, guild_id: int) -> None:
+        self._choices.pop(guild_id, None)
+
+    async def statuses(self, guild_id: int | None = None) -> list[PluginStatus]:
+        """Every loaded plugin with whether it is on here and why, in dependency order."""
+        choices = await self._runtime_choices(guild_id)
+        guild_cfg = self.settings.guild(guild_id).plugins if guild_id is not None else {}
+        result: dict[str, PluginStatus] = {}
+        for spec in self.plugins.specs():
+            name = spec.name
+            if name in choices:
+                on, why = choices[name], "set by an admin in this guild"
+            elif name in guild_cfg:
+                on, why = guild_cfg[name], f"config [guilds.{guild_id}] plugins"
+            elif name in self.settings.plugins:
+                on, why = self.settings.plugins[name], "config [plugins] default"
+            else:
+                on, why = spec.enabled_by_default, "plugin default"
+            off_deps = [d for d in spec.depends if not result[d].enabled]
+            if on and off_deps:
+                on, why = False, f"needs {', '.join(off_deps)}, which is off"
+            result[name] = PluginStatus(name, on, why)
+        return list(result.values())
+
+    async def enabled(self, guild_id: int) -> list[str]:
+        return [s.name for s in await self.statuses(guild_id) if s.enabled]
+
+    async def is_enabled(self, name: str, guild_id: int) -> bool:
+        return name in await self.enabled(guild_id)
+
+    async def choose(self, guild_id: int, name: str, on: bool) -> list[PluginStatus]:
+        """An admin turns a plugin on or off in their guild, effective immediately."""
+        if name not in self.plugins.plugins:
+            known = ", ".join(self.plugins.names) or "none"
+            raise InvalidInput(f"no plugin named {name!r}; loaded plugins: {known}")
+        async with in_transaction():
+            guild = await Guild.filter(id=guild_id).select_for_update().first()
+            if guild is None:
+                raise NotFound("this guild is not known to the bot yet")
+            settings = dict(guild.settings or {})
+            plugins = dict(settings.get("plugins") or {})
+            plugins[name] = on
+            settings["plugins"] = plugins
+            guild.settings = settings
+            await guild.save(update_fields=["settings", "updated_at"])
+        self._choices[guild_id] = plugins
+        return await self.statuses(guild_id)

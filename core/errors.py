@@ -1,0 +1,35 @@
+"""The errors a member sees. Services raise these; core turns them into replies."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A failure the user can act on; its message is shown to them as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(UserError):
+    """An id that does not exist in this guild (another guild's id included)."""
+
+
+class InvalidInput(UserError):
+    """A value that is out of range, malformed or otherwise unusable."""
+
+
+class InvalidState(UserError):
+    """The action does not fit the current state (e.g. stopping an event that is not active)."""
+
+
+class PermissionDenied(UserError):
+    """The caller's level is below what the command needs."""
+
+
+class PluginDisabled(UserError):
+    """The command belongs to a plugin that is off in this guild."""
+
+
+class ConfigError(Exception):
+    """The configuration file or environment is unusable; raised at start, never at run time."""

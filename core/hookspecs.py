@@ -1,0 +1,58 @@
+"""What a plugin may do. Each hook is optional; a plugin implements the ones it needs.
+
+Event hooks are `async def` and core awaits them. Core calls an event hook only for plugins
+enabled in that event's guild, so a plugin never checks enablement itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from discord import app_commands
+
+    from core.bot import RedLegionBot
+    from core.events import GuildSnapshot, MemberEvent, VoiceStateEvent
+    from core.plugin_spec import PluginSpec
+
+PROJECT = "redlegion"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec(firstresult=True)
+def redlegion_plugin() -> PluginSpec:
+    """Declare the plugin: name, version, dependencies, models, migrations, settings."""
+
+
+@hookspec
+def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group | app_commands.Command]:
+    """Return the slash command groups (fresh instances) this plugin adds to the bot."""
+
+
+@hookspec
+def redlegion_cli(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add `redlegion` subcommands; a command's handler is stored as `set_defaults(func=...)`."""
+
+
+@hookspec
+async def redlegion_setup(bot: RedLegionBot) -> None:
+    """Called once the database is open and commands are registered: start background tasks."""
+
+
+@hookspec
+async def redlegion_guild_available(bot: RedLegionBot, guild: GuildSnapshot) -> None:
+    """The bot is ready in a guild (start-up, reconnect or newly joined): reconcile state."""
+
+
+@hookspec
+async def redlegion_voice_state_update(bot: RedLegionBot, event: VoiceStateEvent) -> None:
+    """A member joined, left or moved between voice channels (events of a guild in order)."""
+
+
+@hookspec
+async def redlegion_member_update(bot: RedLegionBot, event: MemberEvent) -> None:
+    """A member joined the guild, changed (roles, name) or left it."""

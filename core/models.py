@@ -1,0 +1,66 @@
+"""The core Tortoise app: guilds, users, memberships and role-to-level mappings."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Guild(Model):
+    id = fields.BigIntField(primary_key=True, generated=False)
+    name = fields.TextField()
+    # runtime choices made by admins, e.g. {"plugins": {"loans": false}}
+    settings: dict = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "guilds"
+
+
+class User(Model):
+    id = fields.BigIntField(primary_key=True, generated=False)
+    username = fields.TextField()
+    display_name = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "users"
+
+
+class GuildMembership(Model):
+    id = fields.BigIntField(primary_key=True)
+    guild: fields.ForeignKeyRelation[Guild] = fields.ForeignKeyField(
+        "core.Guild", related_name="memberships", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    is_org_member = fields.BooleanField(default=False)
+    join_date = fields.DatetimeField(auto_now_add=True)
+    # Discord role ids as last seen, so permission checks need no extra lookup
+    role_ids: list = fields.JSONField(default=list)
+    # False once the member has left the guild; history stays
+    is_active = fields.BooleanField(default=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "guild_memberships"
+        unique_together = (("guild", "user"),)
+
+
+class RoleLevel(Model):
+    """A Discord role granting a permission level (officer, treasurer, admin) in one guild."""
+
+    id = fields.BigIntField(primary_key=True)
+    guild: fields.ForeignKeyRelation[Guild] = fields.ForeignKeyField(
+        "core.Guild", related_name="role_levels", on_delete=fields.CASCADE
+    )
+    role_id = fields.BigIntField()
+    level = fields.CharField(max_length=20)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "guild_role_levels"
+        unique_together = (("guild", "role_id"),)

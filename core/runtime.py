@@ -1,0 +1,67 @@
+"""Assemble settings, plugins and the database the way every entry point needs them."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from core.config import Settings, load_settings
+from core.errors import ConfigError
+from core.plugins import PluginManager
+from storage import Database, migrations
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    plugins: PluginManager
+
+    @classmethod
+    def load(
+        cls, config: str | os.PathLike[str] | None = None, plugins: PluginManager | None = None
+    ) -> Runtime:
+        settings = load_settings(config)
+        manager = plugins or PluginManager()
+        settings.bind_plugins({spec.name: spec.settings for spec in manager.specs()})
+        return cls(settings, manager)
+
+    def database(self, url: str | None = None) -> Database:
+        return Database(url or self.settings.database_url, self.plugins.specs())
+
+    @asynccontextmanager
+    async def open_database(
+        self, url: str | None = None, *, upgrade: bool = False
+    ) -> AsyncIterator[Database]:
+        """Open the database ready for use: an empty one is migrated, a stale one refused."""
+        db = self.database(url)
+        async with db:
+            await ensure_schema(db, upgrade=upgrade)
+            yield db
+
+
+async def ensure_schema(db: Database, *, upgrade: bool) -> None:
+    steps = await migrations.pending(db)
+    if not steps:
+        return
+    if upgrade or await migrations.is_empty(db):
+        log.info("applying %d migration(s)", len(steps))
+        await migrations.upgrade(db)
+        return
+    names = ", ".join(f"{s.app}.{s.name}" for s in steps)
+    raise ConfigError(
+        f"the database is behind its migrations ({len(steps)} pending: {names}); "
+        "run `redlegion db upgrade` first, or start with --upgrade"
+    )
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("tortoise").setLevel(logging.WARNING)

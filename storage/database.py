@@ -1,0 +1,81 @@
+"""One Tortoise app per loaded plugin plus `core`, on SQLite (embedded) or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Self
+
+from tortoise import Tortoise, connections
+
+from core.plugin_spec import PluginSpec
+
+SUPPORTED_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
+CORE_APP = {"models": ["core.models"], "migrations": "core.migrations"}
+
+
+def backend_of(url: str) -> str:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in SUPPORTED_SCHEMES:
+        raise ValueError(
+            f"unsupported database URL {url!r}: use sqlite://PATH or postgres://USER@HOST/DB"
+        )
+    return "sqlite" if scheme == "sqlite" else "postgres"
+
+
+def tortoise_config(url: str, plugins: Iterable[PluginSpec]) -> dict[str, Any]:
+    backend_of(url)
+    apps: dict[str, dict[str, Any]] = {"core": dict(CORE_APP)}
+    for spec in plugins:
+        if spec.models:  # a plugin without tables is no Tortoise app
+            apps[spec.name] = {"models": [spec.models], "migrations": spec.migrations}
+    return {"connections": {"default": url}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+
+
+class Database:
+    """An open Tortoise context for the bot's lifetime (or a test's).
+
+    It is registered as Tortoise's global fallback context: discord.py runs each event in its
+    own task, and tests run fixtures and test bodies in different tasks, so a context bound to
+    one task's contextvars would not be seen by the others.
+    """
+
+    def __init__(self, url: str, plugins: Iterable[PluginSpec] = ()) -> None:
+        self.url = url
+        self.backend = backend_of(url)
+        self.plugins = list(plugins)
+        self.config = tortoise_config(url, self.plugins)
+        self._open = False
+
+    async def open(self) -> Self:
+        await Tortoise.init(config=self.config, _enable_global_fallback=True)
+        self._open = True
+        return self
+
+    async def close(self) -> None:
+        if self._open:
+            await Tortoise.close_connections()
+            self._open = False
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @staticmethod
+    def connection() -> Any:
+        return connections.get("default")
+
+    async def health(self) -> bool:
+        """True when a trivial query round-trips."""
+        try:
+            await self.connection().execute_query("SELECT 1")
+        except Exception:
+            return False
+        return True

@@ -1,0 +1,118 @@
+"""Configuration: file lookup, environment overrides, and errors that name file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from core.config import load_settings
+from core.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_missing_default_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(env={})
+    assert settings.database_url == "sqlite://redlegion.sqlite3"
+    assert settings.token is None
+    assert settings.source == "(defaults)"
+
+
+def test_explicit_missing_file_is_an_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_env_overrides_file(tmp_path: Path):
+    path = write(tmp_path, 'token = "from-file"\ndatabase_url = "sqlite://a.sqlite3"\n')
+    settings = load_settings(path, env={"DISCORD_TOKEN": "from-env", "DATABASE_URL": "sqlite://b"})
+    assert settings.token is not None
+    assert settings.token.get_secret_value() == "from-env"
+    assert settings.database_url == "sqlite://b"
+    assert "from-env" not in repr(settings)
+
+
+def test_redlegion_config_env_selects_file(tmp_path: Path):
+    path = write(tmp_path, 'log_level = "DEBUG"\n')
+    assert load_settings(env={"REDLEGION_CONFIG": str(path)}).log_level == "DEBUG"
+
+
+def test_guild_overrides_and_roles(tmp_path: Path):
+    path = write(
+        tmp_path,
+        """
+[plugins]
+loans = false
+[guilds."123456789012345678"]
+plugins = { loans = true }
+org_role = 42
+roles = { officer = [1, 2], treasurer = [3] }
+""",
+    )
+    settings = load_settings(path, env={})
+    guild = settings.guild(123456789012345678)
+    assert settings.plugins == {"loans": False}
+    assert guild.plugins == {"loans": True}
+    assert guild.org_role == 42
+    assert guild.roles.officer == [1, 2]
+    assert settings.guild(1).plugins == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('log_level = "LOUD"\n', "key 'log_level'"),
+        ('[commands]\nscope = "everywhere"\n', "key 'commands.scope'"),
+        ('[guilds."abc"]\norg_role = 1\n', "key 'guilds.abc"),
+        ('[guilds."1"]\nroles = { captain = [1] }\n', "key 'guilds.1.roles.captain'"),
+        ("token = = 1\n", "not valid TOML"),
+    ],
+)
+def test_invalid_file_names_file_and_key(tmp_path: Path, text: str, expected: str):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert str(path) in str(info.value)
+    assert expected in str(info.value)
+
+
+class Knobs(BaseModel):
+    cut_percent: int = 10
+
+
+def test_plugin_sections_validated_and_overlaid(tmp_path: Path):
+    path = write(tmp_path, '[knobs]\ncut_percent = 5\n[guilds."7".knobs]\ncut_percent = 15\n')
+    settings = load_settings(path, env={})
+    settings.bind_plugins({"knobs": Knobs})
+    assert settings.plugin_settings("knobs").cut_percent == 5
+    assert settings.plugin_settings("knobs", 7).cut_percent == 15
+    assert settings.plugin_settings("knobs", 8).cut_percent == 5
+
+
+def test_bad_plugin_section_names_the_key(tmp_path: Path):
+    path = write(tmp_path, '[guilds."7".knobs]\ncut_percent = "lots"\n')
+    settings = load_settings(path, env={})
+    with pytest.raises(ConfigError, match=r"key 'guilds\.7\.knobs\.cut_percent'"):
+        settings.bind_plugins({"knobs": Knobs})
+
+
+def test_unknown_top_level_key_is_refused(tmp_path: Path):
+    path = write(tmp_path, 'databse_url = "sqlite://typo"\n')
+    settings = load_settings(path, env={})
+    with pytest.raises(ConfigError, match="unknown key 'databse_url'"):
+        settings.bind_plugins({"knobs": Knobs})
+
+
+def test_example_config_is_valid():
+    """config.example.toml documents every key, so it must load as it is."""
+    from core.runtime import Runtime
+
+    runtime = Runtime.load(Path(__file__).parent.parent / "config.example.toml")
+    assert runtime.settings.source.endswith("config.example.toml")
