@@ -1,0 +1,78 @@
+"""Money as Decimal to the cent, within DECIMAL(15,2), and splits that add up exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from core.errors import InvalidInput
+
+CENT = Decimal("0.01")
+# DECIMAL(15,2): 13 digits before the point
+MAX_AMOUNT = Decimal("9999999999999.99")
+
+
+def to_amount(
+    value: Decimal | int | str,
+    *,
+    what: str = "amount",
+    allow_zero: bool = False,
+    allow_negative: bool = False,
+    maximum: Decimal = MAX_AMOUNT,
+) -> Decimal:
+    """Parse and check an amount of aUEC; refuse rather than round away extra precision."""
+    if isinstance(value, float):
+        raise InvalidInput(f"{what} must be exact (Decimal or text), not a float")
+    try:
+        text = str(value).strip().replace(",", "").replace("_", "")
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{what} {value!r} is not a number") from None
+    if not amount.is_finite():
+        raise InvalidInput(f"{what} {value!r} is not a number")
+    if amount != amount.quantize(CENT, rounding=ROUND_DOWN):
+        raise InvalidInput(f"{what} {value} has more than 2 decimal places")
+    if amount < 0 and not allow_negative:
+        raise InvalidInput(f"{what} must not be negative (got {amount})")
+    if amount == 0 and not allow_zero:
+        raise InvalidInput(f"{what} must be more than zero")
+    if abs(amount) > maximum:
+        raise InvalidInput(f"{what} {amount} is beyond the largest allowed ({maximum})")
+    return amount.quantize(CENT)
+
+
+def cents(value: Decimal) -> Decimal:
+    """Round half up to the cent (for computed values such as SCU × price)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def split(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
+    """Split `total` by `weights` with largest-remainder rounding: the parts sum to `total`.
+
+    Ties in the remainder go to the earlier entry, so callers should pass a stable order.
+    """
+    if total != total.quantize(CENT):
+        raise ValueError("total must be whole cents")
+    if not weights:
+        return []
+    weights = [Decimal(w) for w in weights]
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        raise ValueError("at least one weight must be positive")
+    total_cents = int(total / CENT)
+    exact = [Decimal(total_cents) * w / weight_sum for w in weights]
+    floors = [int(x.to_integral_value(rounding=ROUND_DOWN)) for x in exact]
+    if total_cents < 0:
+        raise ValueError("total must not be negative")
+    left = total_cents - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [Decimal(c) * CENT for c in floors]
+
+
+def fmt(amount: Decimal) -> str:
+    """`1234567.5` → `1,234,567.50 aUEC`."""
+    return f"{amount:,.2f} aUEC"

@@ -1,0 +1,72 @@
+"""Money helpers: exact parsing within DECIMAL(15,2), and splits that add up to the cent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.errors import InvalidInput
+from core.money import MAX_AMOUNT, split, to_amount
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("10", Decimal("10.00")), ("1,000.5", Decimal("1000.50")), (Decimal("0.01"), Decimal("0.01"))],
+)
+def test_to_amount_accepts(raw: str, expected: Decimal):
+    assert to_amount(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("-5", "must not be negative"),
+        ("0", "more than zero"),
+        ("abc", "is not a number"),
+        ("NaN", "is not a number"),
+        ("1.001", "more than 2 decimal places"),
+        ("10000000000000", "beyond the largest allowed"),
+        (0.1, "not a float"),
+    ],
+)
+def test_to_amount_refuses_with_a_reason(raw: object, message: str):
+    with pytest.raises(InvalidInput, match=message):
+        to_amount(raw)  # type: ignore[arg-type]
+
+
+def test_max_amount_is_allowed():
+    assert to_amount(str(MAX_AMOUNT)) == MAX_AMOUNT
+
+
+def test_split_three_ways_gives_the_odd_cent_to_one():
+    assert split(Decimal("100.00"), [1, 1, 1]) == [
+        Decimal("33.34"),
+        Decimal("33.33"),
+        Decimal("33.33"),
+    ]
+
+
+def test_split_by_time():
+    parts = split(Decimal("1000.00"), [3600, 1800, 600])
+    assert parts == [Decimal("600.00"), Decimal("300.00"), Decimal("100.00")]
+
+
+def test_split_zero_weight_gets_nothing():
+    assert split(Decimal("0.05"), [0, 1, 1]) == [Decimal("0"), Decimal("0.03"), Decimal("0.02")]
+
+
+@given(
+    total=st.decimals(min_value=0, max_value=MAX_AMOUNT, places=2),
+    weights=st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=50).filter(
+        lambda w: sum(w) > 0
+    ),
+)
+def test_split_always_adds_up_and_is_fair(total: Decimal, weights: list[int]):
+    parts = split(total, weights)
+    assert sum(parts) == total
+    for part, weight in zip(parts, weights, strict=True):
+        exact = total * weight / sum(weights)
+        assert abs(part - exact) < Decimal("0.01")
