@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from core.plugin_spec import PluginSpec
 
@@ -48,6 +49,9 @@ class Database:
         self._open = False
 
     async def open(self) -> Self:
+        # Tortoise caches built SQL per (connection name, table), not per dialect: a process
+        # that opened SQLite before PostgreSQL (tests, the demo) would send `?` to asyncpg.
+        EXECUTOR_CACHE.clear()
         await Tortoise.init(config=self.config, _enable_global_fallback=True)
         self._open = True
         return self
