@@ -1,0 +1,124 @@
+"""The `redlegion` command as a user runs it: a real subprocess, its output and exit code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import THIRDPARTY
+
+BROKEN = THIRDPARTY.parent / "broken"
+
+
+def redlegion(*args: str, cwd: Path, extra_path: list[Path] = (), **env: str):
+    environ = {k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "DATABASE_URL"}}
+    environ.pop("REDLEGION_CONFIG", None)
+    environ["PYTHONPATH"] = os.pathsep.join(str(p) for p in extra_path)
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_commands(tmp_path: Path):
+    result = redlegion("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("run", "db", "plugins", "config"):
+        assert command in result.stdout
+
+
+def test_run_without_token_says_how_to_fix(tmp_path: Path):
+    result = redlegion("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no Discord bot token" in result.stderr
+    assert "DISCORD_TOKEN" in result.stderr
+    assert not (tmp_path / "redlegion.sqlite3").exists()
+
+
+def test_bad_config_names_file_and_key(tmp_path: Path):
+    (tmp_path / "config.toml").write_text('[commands]\nscope = "sometimes"\n')
+    result = redlegion("config", "check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config.toml: key 'commands.scope'" in result.stderr
+
+
+def test_config_check_reports_plugins(tmp_path: Path):
+    result = redlegion("config", "check", cwd=tmp_path, DISCORD_TOKEN="x")
+    assert result.returncode == 0, result.stderr
+    assert "token: set" in result.stdout
+    assert "economy, mining, loans" in result.stdout
+
+
+def test_upgrade_history_and_check_on_each_backend(tmp_path: Path, empty_db_url: str):
+    up = redlegion("db", "upgrade", "--database-url", empty_db_url, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    assert "applying core.0001_initial" in up.stdout
+    again = redlegion("db", "upgrade", "--database-url", empty_db_url, cwd=tmp_path)
+    assert "database is up to date" in again.stdout
+    history = redlegion("db", "history", "--database-url", empty_db_url, cwd=tmp_path)
+    assert "[x] core.0001_initial" in history.stdout
+    assert "[ ]" not in history.stdout
+    check = redlegion(
+        "db", "makemigrations", "--check", "--database-url", empty_db_url, cwd=tmp_path
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "models and migrations agree" in check.stdout
+
+
+def test_plugins_list_shows_sources_and_broken_plugins(tmp_path: Path):
+    result = redlegion("plugins", "list", cwd=tmp_path, extra_path=[THIRDPARTY, BROKEN])
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert "built-in" in lines["economy"]
+    assert "enabled" in lines["mining"]
+    assert "entry point hello (redlegion-hello)" in lines["hello"]
+    assert "not loaded" in lines["broken"]
+    assert "import failed" in lines["broken"]
+
+
+def test_plugins_list_per_guild_reason(tmp_path: Path):
+    (tmp_path / "config.toml").write_text(
+        '[plugins]\nloans = false\n[guilds."42"]\nplugins = { mining = false }\n'
+    )
+    result = redlegion("plugins", "list", "--guild", "42", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert "disabled (config [guilds.42] plugins)" in lines["mining"]
+    assert "disabled (config [plugins] default)" in lines["loans"]
+    assert "enabled (plugin default)" in lines["economy"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_run_refuses_a_database_behind_its_migrations(tmp_path: Path, empty_db_url: str):
+    """Data present but migrations pending: the bot says so and exits; --upgrade would apply."""
+    up = redlegion("db", "upgrade", "--database-url", empty_db_url, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    result = redlegion(
+        "run",
+        cwd=tmp_path,
+        extra_path=[THIRDPARTY],
+        DISCORD_TOKEN="not-a-real-token",
+        DATABASE_URL=empty_db_url,
+    )
+    assert result.returncode == 2
+    assert "behind its migrations" in result.stderr
+    assert "hello.0001_initial" in result.stderr
+    assert "--upgrade" in result.stderr
+
+
+def test_downgrade_unknown_app_is_refused(tmp_path: Path, empty_db_url: str):
+    result = redlegion(
+        "db", "downgrade", "nosuch", "zero", "--database-url", empty_db_url, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "unknown app 'nosuch'" in result.stderr
