@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.hookspecs import hookimpl
 from core.plugin_spec import PluginSpec
+from plugins.loans.settings import LoansSettings
 
 
 @hookimpl
@@ -13,6 +14,7 @@ def redlegion_plugin() -> PluginSpec:
         version="0.1.0",
         description="Member loans with interest, repayments and defaults",
         depends=("economy",),
-        models=None,
+        models="plugins.loans.models",
         migrations="plugins.loans.migrations",
+        settings=LoansSettings,
     )
