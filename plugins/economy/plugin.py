@@ -12,6 +12,6 @@ def redlegion_plugin() -> PluginSpec:
         name="economy",
         version="0.1.0",
         description="Materials and market prices, trades, ledger and financial reports",
-        models=None,
+        models="plugins.economy.models",
         migrations="plugins.economy.migrations",
     )

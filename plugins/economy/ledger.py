@@ -1,0 +1,396 @@
+"""The org's double-entry ledger: every movement of money, balanced, never edited.
+
+A transaction has two or more entries whose amounts sum to exactly zero. Amounts are
+debit-positive: a positive amount debits an account, a negative one credits it. Balances are
+the sum of an account's entries, never stored.
+
+Sign convention, per account kind:
+
+- TREASURY is an asset: a debit is money in, so a positive balance is money the org holds.
+- MEMBER(user) is what the org owes that member: a credit (negative balance) means the org owes
+  them (e.g. a payroll share not yet paid out), a debit means they owe the org.
+- LOANS_RECEIVABLE(user) is what a member owes the org on loans: a debit (positive) balance.
+- INCOME and INTEREST_INCOME are credited (negative) as the org earns.
+- EXPENSES and WRITE_OFFS are debited (positive) as the org spends or gives up money.
+
+Examples: a sale paid into the treasury is `TREASURY +x, INCOME -x`; a payroll share is
+`EXPENSES +x, MEMBER(u) -x`, and paying it out is `MEMBER(u) +x, TREASURY -x`; a loan is
+`LOANS_RECEIVABLE(u) +x, TREASURY -x`.
+
+Posting is idempotent per `(guild, reference)`: a reference names what caused the posting
+(`mining:event:12:payroll`, `loan:7:disbursement`), and posting it again returns the first
+transaction. A correction is a reversing transaction (`reverse`), allowed once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
+from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.models import Guild, User
+from core.money import to_amount
+from plugins.economy.models import Account, Entry, Transaction
+
+log = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+MEMO_MAX = 500
+REFERENCE_MAX = 200
+
+
+class AccountKind(StrEnum):
+    TREASURY = "treasury"
+    MEMBER = "member"
+    INCOME = "income"
+    EXPENSES = "expenses"
+    LOANS_RECEIVABLE = "loans_receivable"
+    INTEREST_INCOME = "interest_income"
+    WRITE_OFFS = "write_offs"
+
+    @property
+    def per_member(self) -> bool:
+        return self in (AccountKind.MEMBER, AccountKind.LOANS_RECEIVABLE)
+
+
+class TxKind(StrEnum):
+    PAYROLL = "payroll"
+    PAYOUT = "payout"
+    TRADE = "trade"
+    SALE = "sale"
+    LOAN_DISBURSEMENT = "loan_disbursement"
+    LOAN_REPAYMENT = "loan_repayment"
+    LOAN_WRITE_OFF = "loan_write_off"
+    ADJUSTMENT = "adjustment"
+    REVERSAL = "reversal"
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """Names an account of a guild: its kind, and the member for per-member kinds."""
+
+    kind: AccountKind
+    user_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return str(self.kind) if self.user_id is None else f"{self.kind}:{self.user_id}"
+
+    def __str__(self) -> str:
+        label = str(self.kind).replace("_", " ")
+        return label if self.user_id is None else f"{label} of <@{self.user_id}>"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One entry to post: `amount` > 0 debits the account, < 0 credits it."""
+
+    account: AccountRef
+    amount: Decimal
+
+
+TREASURY = AccountRef(AccountKind.TREASURY)
+INCOME = AccountRef(AccountKind.INCOME)
+EXPENSES = AccountRef(AccountKind.EXPENSES)
+INTEREST_INCOME = AccountRef(AccountKind.INTEREST_INCOME)
+WRITE_OFFS = AccountRef(AccountKind.WRITE_OFFS)
+
+
+def member(user_id: int) -> AccountRef:
+    return AccountRef(AccountKind.MEMBER, user_id)
+
+
+def loans_receivable(user_id: int) -> AccountRef:
+    return AccountRef(AccountKind.LOANS_RECEIVABLE, user_id)
+
+
+# -- checks --------------------------------------------------------------------------------
+
+
+def _check_ref(ref: AccountRef) -> AccountRef:
+    try:
+        kind = AccountKind(ref.kind)
+    except ValueError:
+        names = ", ".join(k.value for k in AccountKind)
+        raise InvalidInput(f"unknown account kind {ref.kind!r}: use one of {names}") from None
+    if kind.per_member and ref.user_id is None:
+        raise InvalidInput(f"a {kind} account belongs to a member: give a user_id")
+    if not kind.per_member and ref.user_id is not None:
+        raise InvalidInput(f"the {kind} account is the org's own: it takes no user_id")
+    return AccountRef(kind, ref.user_id)
+
+
+def _check_lines(lines: Sequence[Line]) -> list[Line]:
+    if len(lines) < 2:
+        raise InvalidInput("a transaction needs at least two lines (a debit and a credit)")
+    checked = []
+    for position, line in enumerate(lines, start=1):
+        ref = _check_ref(line.account)
+        amount = to_amount(
+            line.amount, what=f"line {position} ({ref})", allow_zero=True, allow_negative=True
+        )
+        if amount == 0:
+            raise InvalidInput(f"line {position} ({ref}) is zero: leave it out")
+        checked.append(Line(ref, amount))
+    total = sum((line.amount for line in checked), ZERO)
+    if total != 0:
+        raise InvalidInput(f"the lines do not balance: they sum to {total}, not 0")
+    return checked
+
+
+def _check_kind(kind: TxKind | str) -> TxKind:
+    try:
+        return TxKind(kind)
+    except ValueError:
+        names = ", ".join(k.value for k in TxKind)
+        raise InvalidInput(f"unknown transaction kind {kind!r}: use one of {names}") from None
+
+
+def _check_memo(memo: str) -> str:
+    memo = (memo or "").strip()
+    if not memo:
+        raise InvalidInput("a transaction needs a memo saying what it is for")
+    if len(memo) > MEMO_MAX:
+        raise InvalidInput(f"the memo is {len(memo)} characters long: keep it to {MEMO_MAX}")
+    return memo
+
+
+def _check_reference(reference: str | None) -> str | None:
+    if reference is None:
+        return None
+    reference = reference.strip()
+    if not reference or len(reference) > REFERENCE_MAX:
+        raise InvalidInput(f"a reference must be 1 to {REFERENCE_MAX} characters")
+    return reference
+
+
+def utc(at: datetime | None, *, what: str = "time") -> datetime:
+    """A timezone-aware UTC datetime (now when None); a naive one is refused."""
+    if at is None:
+        return datetime.now(UTC)
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput(f"{what} must be timezone-aware")
+    return at.astimezone(UTC)
+
+
+# -- money in SQL --------------------------------------------------------------------------
+
+
+def dialect() -> str:
+    return connections.get("default").capabilities.dialect
+
+
+async def sum_amounts(queryset: QuerySet[Entry], field: str = "amount") -> Decimal:
+    """Exact sum of a money column: SUM on PostgreSQL, in Python on SQLite (stored as text)."""
+    if dialect() == "postgres":
+        # Tortoise adds GROUP BY every column when the query joins: adding the rows' sums
+        # keeps the total right either way
+        rows = await queryset.annotate(total=Sum(field)).values_list("total", flat=True)
+        return sum((Decimal(t) for t in rows if t is not None), ZERO).quantize(ZERO)
+    values = await queryset.values_list(field, flat=True)
+    return sum((Decimal(str(v)) for v in values), ZERO)
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+
+async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
+    """Account ids for refs, creating missing ones (concurrency-safe: insert or ignore)."""
+    wanted = {ref.key: ref for ref in refs}
+    rows = await Account.filter(guild_id=guild_id, key__in=list(wanted)).values_list("key", "id")
+    found = {wanted[key]: account_id for key, account_id in rows}
+    missing = [ref for ref in wanted.values() if ref not in found]
+    if not missing:
+        return found
+    if not await Guild.exists(id=guild_id):
+        raise NotFound(f"server {guild_id} is not known to the bot")
+    user_ids = {ref.user_id for ref in missing if ref.user_id is not None}
+    if user_ids:
+        known = set(await User.filter(id__in=user_ids).values_list("id", flat=True))
+        if unknown := sorted(user_ids - known):
+            raise NotFound(f"member <@{unknown[0]}> is not known to the bot")
+    await Account.bulk_create(
+        [
+            Account(guild_id=guild_id, kind=ref.kind, user_id=ref.user_id, key=ref.key)
+            for ref in missing
+        ],
+        ignore_conflicts=True,
+    )
+    keys = [ref.key for ref in missing]
+    rows = await Account.filter(guild_id=guild_id, key__in=keys).values_list("key", "id")
+    found.update({wanted[key]: account_id for key, account_id in rows})
+    return found
+
+
+async def account_refs(guild_id: int, account_ids: Iterable[int]) -> dict[int, AccountRef]:
+    """The refs of accounts by id (for statements and reports)."""
+    rows = await Account.filter(guild_id=guild_id, id__in=list(set(account_ids))).values_list(
+        "id", "kind", "user_id"
+    )
+    return {i: AccountRef(AccountKind(kind), user_id) for i, kind, user_id in rows}
+
+
+# -- posting -------------------------------------------------------------------------------
+
+
+async def post(
+    guild_id: int,
+    *,
+    kind: TxKind,
+    memo: str,
+    lines: Sequence[Line],
+    reference: str | None = None,
+    actor_id: int | None = None,
+    at: datetime | None = None,
+) -> Transaction:
+    """Post a balanced transaction; with a reference already posted, return that one.
+
+    Atomic on its own, and a savepoint inside a caller's `in_transaction()`. Accounts are
+    created on demand (a member's needs their user row).
+    """
+    tx_kind = _check_kind(kind)
+    if tx_kind is TxKind.REVERSAL:
+        raise InvalidInput("post a reversal with reverse(), which links it to the original")
+    checked = _check_lines(lines)
+    memo = _check_memo(memo)
+    reference = _check_reference(reference)
+    when = utc(at)
+    if reference is not None:
+        existing = await Transaction.get_or_none(guild_id=guild_id, reference=reference)
+        if existing is not None:
+            return existing
+    try:
+        async with in_transaction():
+            ids = await _accounts(guild_id, (line.account for line in checked))
+            return await _write(
+                guild_id,
+                kind=tx_kind,
+                memo=memo,
+                reference=reference,
+                actor_id=actor_id,
+                at=when,
+                pairs=[(ids[line.account], line.amount) for line in checked],
+            )
+    except IntegrityError:
+        if reference is None:
+            raise
+        # a concurrent post of the same reference committed first: that one stands
+        existing = await Transaction.get_or_none(guild_id=guild_id, reference=reference)
+        if existing is None:
+            raise
+        return existing
+
+
+async def _write(
+    guild_id: int,
+    *,
+    kind: TxKind,
+    memo: str,
+    reference: str | None,
+    actor_id: int | None,
+    at: datetime,
+    pairs: Sequence[tuple[int, Decimal]],
+    reverses_id: int | None = None,
+) -> Transaction:
+    tx = await Transaction.create(
+        guild_id=guild_id,
+        kind=kind,
+        memo=memo,
+        reference=reference,
+        actor_id=actor_id,
+        at=at,
+        reverses_id=reverses_id,
+    )
+    await Entry.bulk_create(
+        [
+            Entry(transaction_id=tx.id, account_id=account_id, guild_id=guild_id, amount=a, at=at)
+            for account_id, a in pairs
+        ]
+    )
+    return tx
+
+
+async def reverse(
+    guild_id: int,
+    transaction_id: int,
+    *,
+    memo: str,
+    actor_id: int | None,
+    at: datetime | None = None,
+) -> Transaction:
+    """Post the exact opposite of a transaction, once; the original stays as it was."""
+    memo = _check_memo(memo)
+    when = utc(at)
+    original = await Transaction.get_or_none(id=transaction_id, guild_id=guild_id)
+    if original is None:
+        raise NotFound(f"transaction #{transaction_id} not found in this server")
+    if original.kind == TxKind.REVERSAL:
+        raise InvalidState(
+            f"transaction #{transaction_id} is itself a reversal: post a new transaction instead"
+        )
+    already = await Transaction.get_or_none(guild_id=guild_id, reverses_id=original.id)
+    if already is not None:
+        raise InvalidState(f"transaction #{transaction_id} was already reversed by #{already.id}")
+    pairs = await Entry.filter(transaction_id=original.id).values_list("account_id", "amount")
+    try:
+        async with in_transaction():
+            return await _write(
+                guild_id,
+                kind=TxKind.REVERSAL,
+                memo=f"Reversal of #{original.id}: {memo}"[:MEMO_MAX],
+                reference=None,
+                actor_id=actor_id,
+                at=when,
+                pairs=[(account_id, -Decimal(str(a))) for account_id, a in pairs],
+                reverses_id=original.id,
+            )
+    except IntegrityError:
+        # a concurrent reversal of the same transaction won (reverses_id is unique)
+        raise InvalidState(f"transaction #{transaction_id} was already reversed") from None
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def entries_of(
+    guild_id: int,
+    account: AccountRef,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: datetime | None = None,
+) -> QuerySet[Entry]:
+    """Entries of one account in a window: `since` <= at <= `until`, at < `before`."""
+    account_ids = Account.filter(guild_id=guild_id, key=account.key).values("id")
+    query = Entry.filter(guild_id=guild_id, account_id__in=Subquery(account_ids))
+    if since is not None:
+        query = query.filter(at__gte=utc(since, what="since"))
+    if until is not None:
+        query = query.filter(at__lte=utc(until, what="until"))
+    if before is not None:
+        query = query.filter(at__lt=utc(before, what="before"))
+    return query
+
+
+async def balance(
+    guild_id: int,
+    account: AccountRef,
+    *,
+    until: datetime | None = None,
+    before: datetime | None = None,
+) -> Decimal:
+    """Debit-positive sum of the account's entries posted at or before `until` (or before
+    `before`); an account never posted to has a balance of zero."""
+    account = _check_ref(account)
+    return await sum_amounts(entries_of(guild_id, account, until=until, before=before))
