@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING, Any
+
 from core.hookspecs import hookimpl
 from core.plugin_spec import PluginSpec
+from plugins.mining.settings import MiningSettings
+from plugins.mining.voice import tracker_for
+
+if TYPE_CHECKING:
+    from discord import app_commands
+
+    from core.bot import RedLegionBot
+    from core.events import GuildSnapshot, VoiceStateEvent
 
 
 @hookimpl
@@ -13,6 +24,38 @@ def redlegion_plugin() -> PluginSpec:
         version="0.1.0",
         description="Sunday mining ops from voice channels to payroll and PDF report",
         depends=("economy",),
-        models=None,
+        models="plugins.mining.models",
         migrations="plugins.mining.migrations",
+        settings=MiningSettings,
     )
+
+
+@hookimpl
+def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group]:
+    from plugins.mining.commands import MiningGroup
+
+    return [MiningGroup()]
+
+
+@hookimpl
+async def redlegion_setup(bot: RedLegionBot) -> None:
+    from plugins.mining.heartbeat import start_heartbeat
+
+    start_heartbeat(bot)
+
+
+@hookimpl
+async def redlegion_guild_available(bot: RedLegionBot, guild: GuildSnapshot) -> None:
+    await tracker_for(bot).reconcile(guild)
+
+
+@hookimpl
+async def redlegion_voice_state_update(bot: RedLegionBot, event: VoiceStateEvent) -> None:
+    await tracker_for(bot).handle(event)
+
+
+@hookimpl
+def redlegion_cli(subparsers: argparse._SubParsersAction[Any]) -> None:
+    from plugins.mining.cli import add_commands
+
+    add_commands(subparsers)

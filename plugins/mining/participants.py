@@ -1,0 +1,76 @@
+"""Who took part in an event and for how long, read in one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from plugins.mining.models import MiningEvent, MiningParticipation
+from plugins.mining.timeline import MemberTime, Session, member_times
+
+
+@dataclass(frozen=True)
+class Participant:
+    user_id: int
+    name: str
+    seconds: int
+    sessions: int
+    is_org_member: bool
+    in_channel: bool  # has an open session now
+
+
+async def load_sessions(event_id: int) -> tuple[list[Session], dict[int, str]]:
+    """Every session of the event, and each member's display name."""
+    rows = await MiningParticipation.filter(event_id=event_id).values_list(
+        "user_id",
+        "session_start",
+        "session_end",
+        "channel_id",
+        "is_org_member",
+        "user__display_name",
+        "user__username",
+    )
+    found = [
+        Session(uid, start, end, channel, bool(org)) for uid, start, end, channel, org, *_ in rows
+    ]
+    names = {row[0]: row[5] or row[6] for row in rows}
+    return found, names
+
+
+def participants_of(
+    event: MiningEvent,
+    found: list[Session],
+    names: dict[int, str],
+    *,
+    now: datetime,
+    min_session_seconds: int,
+) -> list[Participant]:
+    """Participants with counted time, longest first (ties by name, then id)."""
+    times: dict[int, MemberTime] = member_times(
+        found,
+        window_start=event.started_at,
+        window_end=event.ended_at,
+        now=now,
+        min_session_seconds=min_session_seconds,
+    )
+    open_now = {s.user_id for s in found if s.end is None}
+    people = [
+        Participant(
+            t.user_id,
+            names.get(t.user_id) or str(t.user_id),
+            t.seconds,
+            t.sessions,
+            t.is_org_member,
+            t.user_id in open_now,
+        )
+        for t in times.values()
+    ]
+    people.sort(key=lambda p: (-p.seconds, p.name.casefold(), p.user_id))
+    return people
+
+
+async def participants(
+    event: MiningEvent, *, now: datetime, min_session_seconds: int
+) -> list[Participant]:
+    found, names = await load_sessions(event.id)
+    return participants_of(event, found, names, now=now, min_session_seconds=min_session_seconds)
