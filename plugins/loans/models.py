@@ -73,7 +73,7 @@ class Loan(Model):
 
     class Meta:
         table = "loans"
-        indexes = (("guild", "status"), ("guild", "borrower"))
+        indexes = (("guild_id", "status"), ("guild_id", "borrower_id"))
 
     def __str__(self) -> str:
         return f"loan #{self.id}"
@@ -99,4 +99,4 @@ class LoanRepayment(Model):
 
     class Meta:
         table = "loan_repayments"
-        indexes = (("loan", "paid_at"),)
+        indexes = (("loan_id", "paid_at"),)

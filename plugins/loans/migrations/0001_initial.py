@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'loans', 'app': 'loans', 'indexes': [Index(fields=['guild', 'status']), Index(fields=['guild', 'borrower'])], 'pk_attr': 'id'},
+            options={'table': 'loans', 'app': 'loans', 'indexes': [Index(fields=['guild_id', 'status']), Index(fields=['guild_id', 'borrower_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
                 ('paid_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'loan_repayments', 'app': 'loans', 'indexes': [Index(fields=['loan', 'paid_at'])], 'pk_attr': 'id', 'table_description': 'A payment against a loan, split between interest (paid first) and principal.'},
+            options={'table': 'loan_repayments', 'app': 'loans', 'indexes': [Index(fields=['loan_id', 'paid_at'])], 'pk_attr': 'id', 'table_description': 'A payment against a loan, split between interest (paid first) and principal.'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,103 @@
+"""Reading loans: one by id (this guild's only), where each stands, lists for officers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from core.errors import InvalidInput, NotFound
+from plugins.loans.models import Loan, LoanRepayment, LoanStatus
+from plugins.loans.terms import ZERO, Balance
+
+# loans.id is a 32-bit SERIAL: a larger number cannot be a loan (and PostgreSQL would refuse it)
+MAX_LOAN_ID = 2**31 - 1
+
+
+async def get_loan(guild_id: int, loan_id: int, *, for_update: bool = False) -> Loan:
+    """This guild's loan `loan_id`; another guild's is "not found", like a missing one.
+
+    With `for_update`, the row is locked until the caller's transaction ends (PostgreSQL).
+    """
+    if not 1 <= loan_id <= MAX_LOAN_ID:
+        raise NotFound(f"there is no loan #{loan_id} in this server")
+    query = Loan.filter(id=loan_id, guild_id=guild_id)
+    if for_update:
+        query = query.select_for_update()
+    loan = await query.first()
+    if loan is None:
+        raise NotFound(f"there is no loan #{loan_id} in this server")
+    return loan
+
+
+async def balances(loans: Iterable[Loan]) -> dict[int, Balance]:
+    """Each loan's balance from its repayments, in one query (sums in Python: exact on SQLite)."""
+    loans = list(loans)
+    parts: defaultdict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    if loans:
+        rows = await LoanRepayment.filter(loan_id__in=[loan.id for loan in loans]).values_list(
+            "loan_id", "interest_auec", "principal_auec"
+        )
+        for loan_id, interest, principal in rows:
+            parts[loan_id][0] += Decimal(str(interest))
+            parts[loan_id][1] += Decimal(str(principal))
+    return {
+        loan.id: Balance(
+            principal=loan.amount_auec,
+            interest=loan.interest_auec,
+            interest_repaid=parts[loan.id][0],
+            principal_repaid=parts[loan.id][1],
+            written_off=loan.written_off_auec,
+        )
+        for loan in loans
+    }
+
+
+async def balance_of(loan: Loan) -> Balance:
+    return (await balances([loan]))[loan.id]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A loan, where it stands, and its payments oldest first."""
+
+    loan: Loan
+    balance: Balance
+    repayments: list[LoanRepayment]
+    grace_days: int
+
+    @property
+    def grace_until(self) -> datetime | None:
+        """When an unpaid loan becomes defaulted."""
+        due = self.loan.due_date
+        return None if due is None else due + timedelta(days=self.grace_days)
+
+
+async def statement(guild_id: int, loan_id: int, *, grace_days: int) -> Statement:
+    loan = await get_loan(guild_id, loan_id)
+    repayments = await LoanRepayment.filter(loan_id=loan.id).order_by("paid_at", "id")
+    return Statement(loan, await balance_of(loan), repayments, grace_days)
+
+
+async def list_loans(
+    guild_id: int,
+    *,
+    borrower_id: int | None = None,
+    status: str | None = None,
+    limit: int = 25,
+) -> list[tuple[Loan, Balance]]:
+    """This guild's loans, newest first, optionally one member's and/or one status."""
+    query = Loan.filter(guild_id=guild_id)
+    if borrower_id is not None:
+        query = query.filter(borrower_id=borrower_id)
+    if status is not None:
+        try:
+            query = query.filter(status=LoanStatus(status))
+        except ValueError:
+            names = ", ".join(s.value for s in LoanStatus)
+            raise InvalidInput(f"unknown loan status {status!r}: use one of {names}") from None
+    loans = await query.order_by("-id").limit(limit)
+    found = await balances(loans)
+    return [(loan, found[loan.id]) for loan in loans]
