@@ -329,10 +329,17 @@ class Member:
         message: Message | Reply,
         custom_id: str,
         *,
+        values: list[str] | None = None,
         allow_errors: bool = False,
     ) -> Reply:
-        """Press a button (by `custom_id`) on a message the bot sent."""
-        return await self.world.click(self, message, custom_id, allow_errors=allow_errors)
+        """Press a button (by `custom_id`), or pick `values` in a select, on a bot's message."""
+        return await self.world.click(
+            self, message, custom_id, values=values, allow_errors=allow_errors
+        )
+
+    async def submit(self, reply: Reply, *, allow_errors: bool = False, **fields: str) -> Reply:
+        """Fill in the modal the bot opened (text inputs by custom_id) and submit it."""
+        return await self.world.submit(self, reply, fields, allow_errors=allow_errors)
 
     @property
     def dms(self) -> list[Message]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from fakediscord.world import FakeDiscord
 
 # Interaction types
-APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 # Callback types
 MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL = (
     4,
@@ -65,6 +65,8 @@ class InteractionRecord:
         self.choices: list[Choice] = []
         self.modal: dict[str, Any] | None = None
         self.answered = asyncio.Event()
+        self.sent_at: float | None = None  # event-loop time INTERACTION_CREATE went out
+        self.options: dict[str, str] = {}  # as the member typed them, for transcripts
 
     def __repr__(self) -> str:
         return f"<Interaction {self.name!r} by {self.member.name} id={self.id}>"
@@ -74,12 +76,18 @@ class InteractionRecord:
         """Apply an initial response; returns the `with_response` body discord.py parses."""
         if self.response_type is not None:
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
+        deadline = self.world.response_deadline
+        if deadline is not None and self.sent_at is not None:
+            late = asyncio.get_running_loop().time() - self.sent_at
+            if late > deadline:  # Discord has already told the member the app did not respond
+                raise ApiError(404, 10062, "Unknown interaction")
         kind = body.get("type")
         data = body.get("data") or {}
         allowed = {
             APPLICATION_COMMAND: {MESSAGE, DEFERRED_MESSAGE, MODAL},
             MESSAGE_COMPONENT: {MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL},
             AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
+            MODAL_SUBMIT: {MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE},
         }[self.type]
         if kind not in allowed:
             raise ApiError(

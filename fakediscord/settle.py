@@ -111,15 +111,21 @@ class Watcher:
                         f"the bot did not receive {delivery.event} (seq {seq}) within {within}s"
                     )
                 await asyncio.sleep(POLL_SECONDS)
-        if not watched:
-            return
-        while pending := handler_tasks() - delivery.tasks_before:
+        if watched:
+            await self.quiesce(delivery.event, deadline - loop.time(), ignore=delivery.tasks_before)
+
+    async def quiesce(
+        self, what: str, within: float, *, ignore: set[asyncio.Task[object]] | None = None
+    ) -> None:
+        """Wait until discord.py's handler tasks (other than `ignore`) have all finished."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while pending := handler_tasks() - (ignore or set()):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 names = ", ".join(sorted(t.get_name() for t in pending))
                 raise NotHandled(
-                    f"the bot's handlers for {delivery.event} did not finish "
-                    f"within {within}s: {names}"
+                    f"the bot's handlers for {what} did not finish within {within}s: {names}"
                 )
             await asyncio.wait(pending, timeout=remaining)
 

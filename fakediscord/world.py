@@ -7,14 +7,14 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from core.clock import Clock, VirtualClock
 from fakediscord import payloads
 from fakediscord.commands import CommandRegistry, build_command_data
-from fakediscord.entities import ADMINISTRATOR, Channel, ChannelType, Guild, Member, User
+from fakediscord.entities import ADMINISTRATOR, Channel, ChannelType, Guild, Member, Role, User
 from fakediscord.errors import BotError, FakeDiscordError, NoResponse, NotConnected
 from fakediscord.gateway import PRIVILEGED, Gateway
 from fakediscord.ids import Snowflakes
@@ -23,12 +23,18 @@ from fakediscord.interactions import (
     AUTOCOMPLETE,
     DEFERRED_MESSAGE,
     MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
     InteractionRecord,
     Reply,
 )
 from fakediscord.messages import CHAT_INPUT_COMMAND, DEFAULT, REPLY, Attachment, File, Message
 from fakediscord.server import Server, discord_pointed_at
 from fakediscord.settle import Delivery, ErrorLog, Watcher, handler_tasks
+
+if TYPE_CHECKING:
+    from core.bot import RedLegionBot
+    from core.config import Settings
+    from core.plugins import PluginManager
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,9 @@ class FakeDiscord:
         self.timeout = timeout  # seconds (real time) to wait for the bot
         self.shard_count = shard_count  # what GET /gateway/bot recommends
         self.privileged_intents = privileged_intents  # as enabled in the developer portal
+        # Discord drops an interaction not answered (or deferred) within 3 s of real time. Off by
+        # default so a slow CI machine does not fail tests; set 3.0 to catch missing defers.
+        self.response_deadline: float | None = None
         self.owner = User(self.ids.next(), "Application Owner")
         self.bot_user = User(self.ids.next(), bot_name, bot=True)
         self.application_id = self.bot_user.id
@@ -81,7 +90,7 @@ class FakeDiscord:
         for guild in self.guilds.values():
             if guild.name == name:
                 return guild
-        guild = Guild(self, self.ids.next(), name)
+        guild = Guild(self, self.ids.spread(len(self.guilds)), name)
         guild.text("general")
         bot_role = guild._add_role(self.bot_user.name, ADMINISTRATOR, bot_id=self.bot_user.id)
         guild._add_member(self.bot_user, roles=[bot_role])
@@ -145,7 +154,7 @@ class FakeDiscord:
         return {
             "REDLEGION_DISCORD_API_BASE": self.api_base,
             "REDLEGION_DISCORD_GATEWAY_URL": self.gateway_url,
-            "REDLEGION_DISCORD_TOKEN": self.token,
+            "DISCORD_TOKEN": self.token,
         }
 
     def _running_server(self) -> Server:
@@ -154,23 +163,39 @@ class FakeDiscord:
         return self._server
 
     @contextlib.asynccontextmanager
-    async def run_client(self, client: discord.Client) -> AsyncIterator[discord.Client]:
-        """Start a discord.py client against the stand-in, wait until it is ready, close it after.
+    async def run_client(
+        self, client: discord.Client, *, allow_errors: bool = False
+    ) -> AsyncIterator[discord.Client]:
+        """Start a discord.py client against the stand-in, wait until it is ready and its
+        start-up handlers (`on_ready`, `on_guild_available`, ...) finished; close it after.
+        Errors logged while starting raise `BotError` unless `allow_errors`.
 
         Build the client with a small `guild_ready_timeout` (e.g. 0.05): discord.py waits that
         long after the last GUILD_CREATE before it is ready (default 2 s).
         """
         self._running_server()
         self.watcher.attach(client)
+        start = self._delivery("start-up")
         task = asyncio.create_task(client.start(self.token), name="fakediscord: client")
         try:
             await self._until_ready(client, task)
+            await self.watcher.quiesce("start-up", self.timeout)
+            self._check_errors(start, "start-up", allow_errors)
             yield client
         finally:
             await client.close()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, self.timeout)
             self.watcher.detach(client)
+
+    def running_bot(
+        self, settings: Settings, plugins: PluginManager | None = None, **options: Any
+    ) -> contextlib.AbstractAsyncContextManager[RedLegionBot]:
+        """`async with world.running_bot(settings, plugins) as bot:` the real bot, in process,
+        on this world's clock (see `fakediscord.bot.running_bot`)."""
+        from fakediscord.bot import running_bot
+
+        return running_bot(self, settings, plugins, **options)
 
     async def _until_ready(self, client: discord.Client, task: asyncio.Task[None]) -> None:
         loop = asyncio.get_running_loop()
@@ -252,6 +277,7 @@ class FakeDiscord:
             channel or guild.default_channel,
             " ".join(command.strip().lstrip("/").split()),
         )
+        record.options = {k: _shown(v) for k, v in values.items()}
         return await self._deliver(record, data, allow_errors)
 
     async def click(
@@ -260,9 +286,10 @@ class FakeDiscord:
         message: Message | Reply,
         custom_id: str,
         *,
+        values: list[str] | None = None,
         allow_errors: bool = False,
     ) -> Reply:
-        """A member presses a button (or picks a select) on a message the bot sent."""
+        """A member presses a button, or picks `values` in a select, on a message the bot sent."""
         target = message.message if isinstance(message, Reply) else message
         if target is None:
             raise FakeDiscordError("that reply has no message to click on")
@@ -284,9 +311,40 @@ class FakeDiscord:
         record = self._interaction(
             MESSAGE_COMPONENT, member, target.channel, f"click {custom_id}", target
         )
-        data = {"custom_id": custom_id, "component_type": component["type"]}
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
         if component["type"] != 2:
-            data["values"] = []
+            offered = [o["value"] for o in component.get("options", [])]
+            if offered and not set(values or []) <= set(offered):
+                raise FakeDiscordError(f"{custom_id!r} offers {offered}, not {values}")
+            data["values"] = list(values or [])
+        return await self._deliver(record, data, allow_errors)
+
+    async def submit(
+        self,
+        member: Member,
+        reply: Reply,
+        fields: dict[str, str],
+        *,
+        allow_errors: bool = False,
+    ) -> Reply:
+        """A member fills in the modal the bot opened (`reply.modal`) and submits it."""
+        modal = reply.modal
+        if modal is None:
+            raise FakeDiscordError("that reply opened no modal")
+        inputs = _text_inputs(modal.get("components", []))
+        unknown = set(fields) - set(inputs)
+        if unknown:
+            raise FakeDiscordError(f"the modal has no field {sorted(unknown)}; it has {inputs}")
+        missing = [i for i, required in inputs.items() if required and not fields.get(i)]
+        if missing:
+            raise FakeDiscordError(f"the modal needs {missing}")
+        record = self._interaction(
+            MODAL_SUBMIT, member, reply.interaction.channel, f"modal {modal['custom_id']}"
+        )
+        data = {
+            "custom_id": modal["custom_id"],
+            "components": _filled(modal.get("components", []), fields),
+        }
         return await self._deliver(record, data, allow_errors)
 
     def _interaction(
@@ -318,6 +376,7 @@ class FakeDiscord:
             raise NotConnected(f"no bot is connected to the gateway for {guild.name!r}")
         delivery = self._delivery("INTERACTION_CREATE")
         payload = self._interaction_payload(record, data)
+        record.sent_at = asyncio.get_running_loop().time()
         delivery.targets.append((session, session.dispatch("INTERACTION_CREATE", payload)))
         timeout = self.timeout
         what = f"/{record.name}" if record.type != MESSAGE_COMPONENT else record.name
@@ -426,6 +485,13 @@ class FakeDiscord:
     def new_voice_session(self) -> str:
         return secrets.token_hex(16)
 
+    def transcript(self) -> list[str]:
+        """What members ran and what the bot sent, oldest first, one line each (for the demo
+        and for failure messages): `[18:45] #general Ace: /mining event start name:Sunday op`."""
+        from fakediscord.transcript import render
+
+        return render(self)
+
     async def _poll(self, done: Callable[[], bool], what: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
@@ -433,3 +499,53 @@ class FakeDiscord:
             if loop.time() > deadline:
                 raise FakeDiscordError(f"timed out waiting for {what}")
             await asyncio.sleep(0.01)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Member | Role):
+        return f"@{value.name}"
+    if isinstance(value, Channel):
+        return f"#{value.name}"
+    if isinstance(value, File):
+        return value.name
+    return str(value)
+
+
+TEXT_INPUT, ACTION_ROW, LABEL = 4, 1, 18
+
+
+def _text_inputs(components: list[dict[str, Any]]) -> dict[str, bool]:
+    """custom_id → required, for every text input of a modal (in action rows or labels)."""
+    found: dict[str, bool] = {}
+    for c in components:
+        if c.get("type") == TEXT_INPUT:
+            found[c["custom_id"]] = c.get("required", True)
+        found.update(_text_inputs(c.get("components", [])))
+        if "component" in c:
+            found.update(_text_inputs([c["component"]]))
+    return found
+
+
+def _filled(components: list[dict[str, Any]], fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The modal's layout as Discord submits it: each text input carrying its value."""
+    out = []
+    for c in components:
+        if c.get("type") == TEXT_INPUT:
+            out.append(
+                {
+                    "type": TEXT_INPUT,
+                    "custom_id": c["custom_id"],
+                    "value": fields.get(c["custom_id"], ""),
+                }
+            )
+        elif c.get("type") == LABEL and "component" in c:
+            out.append(
+                {
+                    "type": LABEL,
+                    "id": c.get("id"),
+                    "component": _filled([c["component"]], fields)[0],
+                }
+            )
+        elif c.get("type") == ACTION_ROW:
+            out.append({"type": ACTION_ROW, "components": _filled(c.get("components", []), fields)})
+    return out

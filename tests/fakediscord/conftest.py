@@ -195,6 +195,42 @@ def add_commands(bot: RecordingBot) -> None:
         view.add_item(button)
         await interaction.response.send_message("Pay out now?", view=view)
 
+    @tree.command(name="pick", description="A select menu")
+    async def pick(interaction: discord.Interaction) -> None:
+        view = discord.ui.View()
+        select: discord.ui.Select[discord.ui.View] = discord.ui.Select(
+            custom_id="ore", options=[discord.SelectOption(label=m) for m in MATERIALS]
+        )
+
+        async def chosen(choice: discord.Interaction) -> None:
+            await choice.response.send_message(f"you picked {', '.join(select.values)}")
+
+        select.callback = chosen  # type: ignore[method-assign]
+        view.add_item(select)
+        await interaction.response.send_message("Which ore?", view=view)
+
+    class Feedback(discord.ui.Modal, title="Op feedback"):
+        rating: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+            label="Rating", custom_id="rating"
+        )
+        notes: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+            label="Notes", custom_id="notes", required=False
+        )
+
+        async def on_submit(self, interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(
+                f"rated {self.rating.value}; notes: {self.notes.value or '-'}", ephemeral=True
+            )
+
+    @tree.command(name="feedback", description="Opens a modal")
+    async def feedback(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(Feedback())
+
+    @tree.command(name="sleepy", description="Answers late without deferring")
+    async def sleepy(interaction: discord.Interaction) -> None:
+        await asyncio.sleep(0.2)
+        await interaction.response.send_message("finally")
+
     price = app_commands.Group(name="price", description="Prices")
 
     @price.command(name="check", description="Price of a material")

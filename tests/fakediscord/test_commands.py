@@ -142,3 +142,45 @@ async def test_pressing_a_button(scene: Scene, bot: RecordingBot) -> None:
     pressed = await scene.ace.click(reply, "payout")
     assert pressed.content == "Paid out"
     assert reply.content == "Paid out" and reply.message.components == []
+
+
+async def test_picking_in_a_select(scene: Scene, bot: RecordingBot) -> None:
+    reply = await scene.ace.slash("pick")
+    chosen = await scene.ace.click(reply, "ore", values=["Quartz"])
+    assert chosen.content == "you picked Quartz"
+    with pytest.raises(FakeDiscordError, match="offers"):
+        await scene.ace.click(reply, "ore", values=["Gold"])
+
+
+async def test_filling_in_a_modal(scene: Scene, bot: RecordingBot) -> None:
+    reply = await scene.ace.slash("feedback")
+    assert reply.modal is not None and reply.modal["title"] == "Op feedback"
+    assert reply.content is None
+    submitted = await scene.ace.submit(reply, rating="5")
+    assert submitted.content == "rated 5; notes: -" and submitted.ephemeral
+    with pytest.raises(FakeDiscordError, match="needs"):
+        await scene.ace.submit(reply, notes="no rating")
+
+
+async def test_an_answer_after_the_deadline_is_refused(scene: Scene, bot: RecordingBot) -> None:
+    scene.world.response_deadline = 0.1
+    with pytest.raises(BotError, match="Unknown interaction"):
+        await scene.ace.slash("sleepy")
+    scene.world.response_deadline = None
+    assert (await scene.ace.slash("sleepy")).content == "finally"
+
+
+async def test_transcript_reads_like_the_channel(scene: Scene, bot: RecordingBot) -> None:
+    await scene.ace.slash("mining event start", name="Sunday op", lead=scene.rookie)
+    scene.world.clock.advance(minutes=45)  # type: ignore[attr-defined]
+    await scene.rookie.slash("report")
+    lines = scene.world.transcript()
+    assert lines[0] == "[18:00] #general Ace: /mining event start name:Sunday op lead:@Rookie"
+    assert lines[1].startswith(
+        "[18:00] #general Red Legion Bot (only Ace sees this): started Sunday op"
+    )
+    assert lines[2:] == [
+        "[18:45] #general Rookie: /report",
+        "[18:45] #general Red Legion Bot (only Rookie sees this): Your report"
+        " [report.pdf, 13 bytes]",
+    ]

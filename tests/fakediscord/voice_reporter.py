@@ -39,7 +39,7 @@ def main() -> None:
     ) -> None:
         say(voice=[member.name, after.channel.name if after.channel else None])
 
-    client.run(os.environ["REDLEGION_DISCORD_TOKEN"], log_handler=None)
+    client.run(os.environ["DISCORD_TOKEN"], log_handler=None)
 
 
 if __name__ == "__main__":
