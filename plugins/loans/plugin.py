@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING, Any
+
 from core.hookspecs import hookimpl
 from core.plugin_spec import PluginSpec
 from plugins.loans.settings import LoansSettings
+
+if TYPE_CHECKING:
+    from discord import app_commands
+
+    from core.bot import RedLegionBot
 
 
 @hookimpl
@@ -18,3 +26,24 @@ def redlegion_plugin() -> PluginSpec:
         migrations="plugins.loans.migrations",
         settings=LoansSettings,
     )
+
+
+@hookimpl
+def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group]:
+    from plugins.loans.commands import LoanGroup
+
+    return [LoanGroup()]
+
+
+@hookimpl
+async def redlegion_setup(bot: RedLegionBot) -> None:
+    from plugins.loans.watch import start_watch
+
+    start_watch(bot)
+
+
+@hookimpl
+def redlegion_cli(subparsers: argparse._SubParsersAction[Any]) -> None:
+    from plugins.loans.cli import add_commands
+
+    add_commands(subparsers)
