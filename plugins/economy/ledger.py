@@ -202,6 +202,22 @@ async def sum_amounts(queryset: QuerySet[Entry], field: str = "amount") -> Decim
     return sum((Decimal(str(v)) for v in values), ZERO)
 
 
+async def sum_by_account(queryset: QuerySet[Entry]) -> dict[int, Decimal]:
+    """Exact sums of entries per account id (GROUP BY on PostgreSQL, Python on SQLite)."""
+    totals: dict[int, Decimal] = {}
+    if dialect() == "postgres":
+        rows = await (
+            queryset.annotate(total=Sum("amount"))
+            .group_by("account_id")
+            .values_list("account_id", "total")
+        )
+    else:
+        rows = await queryset.values_list("account_id", "amount")
+    for account_id, amount in rows:
+        totals[account_id] = totals.get(account_id, ZERO) + Decimal(str(amount))
+    return {k: v.quantize(ZERO) for k, v in totals.items()}
+
+
 # -- accounts ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,191 @@
+"""The financial report as files: CSV for spreadsheets, PDF with charts for officers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from plugins.economy.reports import TOP_MATERIALS, FinanceReport
+
+RED = colors.HexColor("#b3261e")
+GREY = colors.HexColor("#5f6368")
+GREEN = colors.HexColor("#1e8e3e")
+
+
+def period_label(report: FinanceReport) -> str:
+    return f"{report.start.date():%Y-%m-%d} to {report.last_day:%Y-%m-%d}"
+
+
+def file_stem(report: FinanceReport) -> str:
+    return f"finances_{report.guild_id}_{report.start.date():%Y%m%d}_{report.last_day:%Y%m%d}"
+
+
+def to_csv(report: FinanceReport) -> bytes:
+    """`section,name,quantity,amount_auec` rows: figures, materials (SCU), transaction kinds
+    (count), and the treasury balance at the end of each day."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "name", "quantity", "amount_auec"])
+    writer.writerow(["period", "start", "", f"{report.start.date():%Y-%m-%d}"])
+    writer.writerow(["period", "end", "", f"{report.last_day:%Y-%m-%d}"])
+    for name, amount in report.figures():
+        writer.writerow(["summary", name, "", f"{amount:.2f}"])
+    for m in report.sold:
+        writer.writerow(["sold", m.name, f"{m.scu:.2f}", f"{m.value:.2f}"])
+    for m in report.bought:
+        writer.writerow(["bought", m.name, f"{m.scu:.2f}", f"{m.value:.2f}"])
+    for k in report.kinds:
+        writer.writerow(["transactions", k.kind, str(k.count), f"{k.volume:.2f}"])
+    for day, balance in report.treasury_by_day:
+        writer.writerow(["treasury_by_day", f"{day:%Y-%m-%d}", "", f"{balance:.2f}"])
+    return out.getvalue().encode("utf-8")
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> Table:
+    table = Table(rows, colWidths=widths, hAlign="LEFT")
+    style = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        style += [
+            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.75, GREY),
+        ]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _treasury_chart(report: FinanceReport, width: float, height: float) -> Drawing:
+    drawing = Drawing(width, height)
+    drawing.add(
+        String(0, height - 12, "Treasury balance (aUEC)", fontName="Helvetica-Bold", fontSize=10)
+    )
+    points = [(i, float(balance)) for i, (_, balance) in enumerate(report.treasury_by_day)]
+    if len(points) == 1:
+        points.append((1, points[0][1]))
+    plot = LinePlot()
+    plot.x, plot.y = 50, 30
+    plot.width, plot.height = width - 70, height - 60
+    plot.data = [points]
+    plot.lines[0].strokeColor = RED
+    plot.lines[0].strokeWidth = 1.5
+    low = min(0.0, *(p[1] for p in points))
+    high = max(1.0, *(p[1] for p in points))
+    plot.yValueAxis.valueMin = low
+    plot.yValueAxis.valueMax = high + (high - low) * 0.1
+    plot.yValueAxis.labelTextFormat = _axis_label
+    plot.yValueAxis.labels.fontSize = 7
+    plot.xValueAxis.valueMin = 0
+    plot.xValueAxis.valueMax = max(1, len(points) - 1)
+    days = [d for d, _ in report.treasury_by_day]
+    step = max(1, len(days) // 6)
+    plot.xValueAxis.valueSteps = list(range(0, len(days), step))
+    plot.xValueAxis.labelTextFormat = lambda i: f"{days[min(int(i), len(days) - 1)]:%d %b}"
+    plot.xValueAxis.labels.fontSize = 7
+    drawing.add(plot)
+    return drawing
+
+
+def _axis_label(value: float) -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def _flow_chart(report: FinanceReport, width: float, height: float) -> Drawing:
+    drawing = Drawing(width, height)
+    drawing.add(
+        String(
+            0,
+            height - 12,
+            "Income and expenses per week (aUEC)",
+            fontName="Helvetica-Bold",
+            fontSize=10,
+        )
+    )
+    weeks = report.flow_by_week or [(report.start.date(), Decimal(0), Decimal(0))]
+    chart = VerticalBarChart()
+    chart.x, chart.y = 50, 30
+    chart.width, chart.height = width - 160, height - 60
+    chart.data = [[float(i) for _, i, _ in weeks], [float(e) for _, _, e in weeks]]
+    chart.bars[0].fillColor = GREEN
+    chart.bars[1].fillColor = RED
+    chart.categoryAxis.categoryNames = [f"{w:%d %b}" for w, _, _ in weeks]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.angle = 30 if len(weeks) > 8 else 0
+    chart.categoryAxis.labels.boxAnchor = "ne" if len(weeks) > 8 else "n"
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labelTextFormat = _axis_label
+    chart.valueAxis.labels.fontSize = 7
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = width - 95, height - 40
+    legend.fontSize = 8
+    legend.colorNamePairs = [(GREEN, "Income"), (RED, "Expenses")]
+    drawing.add(legend)
+    return drawing
+
+
+def to_pdf(report: FinanceReport, guild_name: str = "") -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"Finances {period_label(report)}",
+        author="Red Legion Bot",
+    )
+    styles = getSampleStyleSheet()
+    width = doc.width
+    story: list = [
+        Paragraph(f"Financial report{' — ' + guild_name if guild_name else ''}", styles["Title"]),
+        Paragraph(f"{period_label(report)} (UTC). Amounts in aUEC.", styles["Normal"]),
+        Spacer(1, 6 * mm),
+    ]
+    figures = [["Figure", "aUEC"]] + [[n, _money(a)] for n, a in report.figures()]
+    story += [_table(figures, [width * 0.6, width * 0.3]), Spacer(1, 6 * mm)]
+    story += [_treasury_chart(report, width, 55 * mm), Spacer(1, 4 * mm)]
+    story += [_flow_chart(report, width, 55 * mm), Spacer(1, 6 * mm)]
+    heading = Paragraph("Top materials sold", styles["Heading3"])
+    if report.sold:
+        rows = [["Material", "SCU", "aUEC"]] + [
+            [m.name, f"{m.scu:,.2f}", _money(m.value)] for m in report.sold[:TOP_MATERIALS]
+        ]
+        body = _table(rows, [width * 0.4, width * 0.25, width * 0.25])
+    else:
+        body = Paragraph("No sales recorded in this period.", styles["Normal"])
+    story.append(KeepTogether([heading, body]))
+    heading = Paragraph("Transactions by kind", styles["Heading3"])
+    if report.kinds:
+        rows = [["Kind", "Count", "Money moved"]] + [
+            [k.kind.replace("_", " "), str(k.count), _money(k.volume)] for k in report.kinds
+        ]
+        body = _table(rows, [width * 0.4, width * 0.2, width * 0.3])
+    else:
+        body = Paragraph("No transactions in this period.", styles["Normal"])
+    story.append(KeepTogether([heading, body]))
+    doc.build(story)
+    return buffer.getvalue()

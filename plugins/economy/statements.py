@@ -1,0 +1,112 @@
+"""What a member or the treasury sees: balances in words, and statements over a period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from core.errors import InvalidInput
+from plugins.economy import ledger
+from plugins.economy.ledger import AccountRef, loans_receivable, member
+
+STATEMENT_MAX_LINES = 500
+
+PERIODS = {
+    "week": timedelta(days=7),
+    "month": timedelta(days=30),
+    "quarter": timedelta(days=91),
+    "year": timedelta(days=365),
+}
+
+
+def period_window(period: str | None, now: datetime) -> tuple[datetime | None, datetime]:
+    """`week`, `month`, `quarter`, `year` back from now, or `all` (None = from the start)."""
+    name = (period or "month").strip().lower()
+    if name == "all":
+        return None, now
+    if name not in PERIODS:
+        raise InvalidInput(f"unknown period {period!r}: use {', '.join(PERIODS)} or all")
+    return now - PERIODS[name], now
+
+
+@dataclass(frozen=True)
+class MemberPosition:
+    """A member's standing with the org, debit-positive as in the ledger."""
+
+    user_id: int
+    account: Decimal  # < 0: the org owes them, > 0: they owe the org
+    loans: Decimal  # what they owe on loans
+
+    @property
+    def owed_to_member(self) -> Decimal:
+        return max(-self.account, Decimal("0.00"))
+
+    @property
+    def owed_by_member(self) -> Decimal:
+        return max(self.account, Decimal("0.00")) + self.loans
+
+
+async def member_position(guild_id: int, user_id: int) -> MemberPosition:
+    return MemberPosition(
+        user_id,
+        await ledger.balance(guild_id, member(user_id)),
+        await ledger.balance(guild_id, loans_receivable(user_id)),
+    )
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    at: datetime
+    transaction_id: int
+    kind: str
+    memo: str
+    amount: Decimal
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: AccountRef
+    since: datetime | None
+    until: datetime
+    opening: Decimal
+    lines: tuple[StatementLine, ...]
+    closing: Decimal
+    truncated: int  # older lines of the period left out (beyond STATEMENT_MAX_LINES)
+
+
+async def statement(
+    guild_id: int,
+    account: AccountRef,
+    *,
+    since: datetime | None,
+    until: datetime,
+) -> Statement:
+    """Opening balance, each entry with the running balance, closing balance (3 queries)."""
+    until = ledger.utc(until, what="until")
+    opening = (
+        await ledger.balance(guild_id, account, before=since) if since is not None else Decimal(0)
+    ).quantize(Decimal("0.01"))
+    rows = (
+        await ledger.entries_of(guild_id, account, since=since, until=until)
+        .order_by("at", "id")
+        .values("at", "amount", "transaction_id", "transaction__kind", "transaction__memo")
+    )
+    running = opening
+    lines = []
+    for row in rows:
+        amount = Decimal(str(row["amount"]))
+        running += amount
+        lines.append(
+            StatementLine(
+                row["at"],
+                row["transaction_id"],
+                row["transaction__kind"],
+                row["transaction__memo"],
+                amount,
+                running,
+            )
+        )
+    truncated = max(0, len(lines) - STATEMENT_MAX_LINES)
+    return Statement(account, since, until, opening, tuple(lines[truncated:]), running, truncated)
