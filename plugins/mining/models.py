@@ -52,6 +52,14 @@ class MiningEvent(Model):
     ended_at = fields.DatetimeField(null=True)
     # the bot's last sign of life while the event was active (restart reconciliation)
     last_seen_at = fields.DatetimeField(null=True)
+    # how the committed payroll was computed (set by the commit, with payroll_processed)
+    payroll_mode = fields.CharEnumField(
+        PayrollMode, max_length=10, null=True, description="time or equal"
+    )
+    org_cut_percent = fields.DecimalField(max_digits=5, decimal_places=2, null=True)
+    org_cut_auec = fields.DecimalField(max_digits=15, decimal_places=2, null=True)
+    payroll_at = fields.DatetimeField(null=True)
+    payroll_by_id = fields.BigIntField(null=True)
     created_by_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -169,7 +177,10 @@ class MiningDonation(Model):
 
 
 class MiningPayout(Model):
-    """A participant's payout from one event's committed payroll: owed until marked paid."""
+    """What the org owes one member from an event's payroll (share + expenses repaid).
+
+    Owed until a treasurer marks it paid. A donor's row keeps their time with a zero share.
+    """
 
     id = fields.IntField(primary_key=True)
     event = fields.ForeignKeyField(
@@ -179,6 +190,9 @@ class MiningPayout(Model):
         "core.User", related_name="mining_payouts", on_delete=fields.CASCADE
     )
     seconds = fields.IntField()
+    share_auec = fields.DecimalField(max_digits=15, decimal_places=2)
+    reimbursed_auec = fields.DecimalField(max_digits=15, decimal_places=2, default=0)
+    # share + reimbursed: what is owed
     amount_auec = fields.DecimalField(max_digits=15, decimal_places=2)
     donated = fields.BooleanField(default=False)
     status = fields.CharEnumField(
@@ -191,23 +205,3 @@ class MiningPayout(Model):
     class Meta:
         table = "mining_payouts"
         unique_together = (("event", "user"),)
-
-
-class MiningPayroll(Model):
-    """The committed payroll of one event: the figures payouts were computed from."""
-
-    id = fields.IntField(primary_key=True)
-    event = fields.OneToOneField(
-        "mining.MiningEvent", related_name="payroll", on_delete=fields.CASCADE
-    )
-    mode = fields.CharEnumField(PayrollMode, max_length=10, description="time or equal")
-    gross_auec = fields.DecimalField(max_digits=15, decimal_places=2)
-    expenses_auec = fields.DecimalField(max_digits=15, decimal_places=2)
-    org_cut_percent = fields.DecimalField(max_digits=5, decimal_places=2)
-    org_cut_auec = fields.DecimalField(max_digits=15, decimal_places=2)
-    distributed_auec = fields.DecimalField(max_digits=15, decimal_places=2)
-    committed_by_id = fields.BigIntField(null=True)
-    committed_at = fields.DatetimeField()
-
-    class Meta:
-        table = "mining_payrolls"

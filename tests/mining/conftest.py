@@ -89,4 +89,5 @@ def voice(tracker: VoiceTracker):
             )
         )
 
+    move.tracker = tracker  # type: ignore[attr-defined]
     return move

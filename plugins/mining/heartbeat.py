@@ -1,0 +1,36 @@
+"""The bot's sign of life on active events, so a restart knows when it last saw the channels."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from plugins.mining.voice import heartbeat
+
+if TYPE_CHECKING:
+    from core.bot import RedLegionBot
+
+log = logging.getLogger(__name__)
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+async def beat_forever(bot: RedLegionBot) -> None:
+    """Every `heartbeat_seconds`, stamp the active events of the guilds this bot serves."""
+    interval = bot.settings.plugin_settings("mining").heartbeat_seconds
+    while not bot.is_closed():
+        await asyncio.sleep(interval)
+        if bot.is_closed():
+            return
+        try:
+            await heartbeat([g.id for g in bot.guilds], bot.clock.now())
+        except Exception:
+            log.exception("mining heartbeat failed")
+
+
+def start_heartbeat(bot: RedLegionBot) -> asyncio.Task[None]:
+    task = asyncio.get_running_loop().create_task(beat_forever(bot), name="mining-heartbeat")
+    _tasks.add(task)  # keep a reference until it ends
+    task.add_done_callback(_tasks.discard)
+    return task

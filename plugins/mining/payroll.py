@@ -1,0 +1,443 @@
+"""Payroll: who gets what from an event, previewed freely, committed once.
+
+gross (the event's yield value) − expenses (repaid to whoever paid them) − org cut
+(a percentage of what is left, kept by the org) = the pot, split among the participants who
+qualify (enough time in channel), by time in channel or in equal shares. A participant may
+donate their share: it goes to the others. Largest-remainder rounding makes the payouts add up
+to the pot to the cent; if nobody is left to pay, the pot goes to the org.
+
+The commit reads and writes a fixed number of rows whatever the number of participants (the
+event row locked, its sessions, expenses and donations, one update, one bulk insert, one
+ledger transaction), and runs once: the event row lock and a conditional update on
+`payroll_processed` make a second commit, even a simultaneous one, find the payroll done.
+
+Ledger posting, one transaction per event (reference `mining:event:ID:payroll`):
+TREASURY +gross, MEMBER(u) −(share + expenses repaid) for each member owed something,
+INCOME −org cut. Marking a payout paid posts TREASURY −x, MEMBER(u) +x.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.models import GuildMembership
+from core.money import cents, split
+from plugins.economy import ledger
+from plugins.mining.models import (
+    EventStatus,
+    MiningDonation,
+    MiningEvent,
+    MiningExpense,
+    MiningPayout,
+    PayoutStatus,
+    PayrollMode,
+)
+from plugins.mining.participants import Participant, load_sessions, participants_of
+
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Share:
+    user_id: int
+    name: str
+    seconds: int
+    qualified: bool
+    donated: bool
+    share: Decimal  # of the pot
+    reimbursed: Decimal  # expenses repaid
+
+    @property
+    def amount(self) -> Decimal:
+        return self.share + self.reimbursed
+
+
+@dataclass(frozen=True)
+class Payroll:
+    event_id: int
+    event_name: str
+    mode: PayrollMode
+    gross: Decimal
+    expenses: Decimal
+    org_cut_percent: Decimal
+    org_cut: Decimal  # includes a pot nobody was left to take
+    pot: Decimal  # what the members share
+    min_seconds: int
+    shares: tuple[Share, ...]  # qualified first, then the rest, then payers who took no part
+    committed: bool = False
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.expenses
+
+    @property
+    def paid_out(self) -> Decimal:
+        return sum((s.amount for s in self.shares), ZERO)
+
+
+def compute(
+    *,
+    event_id: int,
+    event_name: str,
+    gross: Decimal,
+    expenses: Iterable[tuple[int, Decimal]],
+    people: Sequence[Participant],
+    donors: set[int],
+    mode: PayrollMode,
+    org_cut_percent: Decimal,
+    min_seconds: int,
+    names: dict[int, str] | None = None,
+) -> Payroll:
+    """The payroll of one event from its figures (pure: no database)."""
+    repaid: defaultdict[int, Decimal] = defaultdict(lambda: ZERO)
+    for payer, amount in expenses:
+        repaid[payer] += amount
+    expense_total = sum(repaid.values(), ZERO)
+    if expense_total > gross:
+        raise InvalidState(
+            f"Expenses ({expense_total:,.2f}) are more than the event's value ({gross:,.2f}): "
+            "record the yields or sale first."
+        )
+    org_cut = cents((gross - expense_total) * org_cut_percent / HUNDRED)
+    pot = gross - expense_total - org_cut
+    qualified = [p for p in people if p.seconds >= min_seconds]
+    takers = [p for p in qualified if p.user_id not in donors]
+    if takers and pot > 0:
+        weights = [p.seconds if mode is PayrollMode.TIME else 1 for p in takers]
+        amounts = dict(zip((p.user_id for p in takers), split(pot, weights), strict=True))
+    else:
+        amounts = {}
+        org_cut, pot = org_cut + pot, ZERO
+    qualified_ids = {p.user_id for p in qualified}
+    ordered = [*qualified, *(p for p in people if p.user_id not in qualified_ids)]
+    shares = [
+        Share(
+            p.user_id,
+            p.name,
+            p.seconds,
+            p.user_id in qualified_ids,
+            p.user_id in donors and p.user_id in qualified_ids,
+            amounts.get(p.user_id, ZERO),
+            repaid.pop(p.user_id, ZERO),
+        )
+        for p in ordered
+    ]
+    names = names or {}
+    shares += [
+        Share(uid, names.get(uid, str(uid)), 0, False, False, ZERO, amount)
+        for uid, amount in sorted(repaid.items())
+    ]
+    return Payroll(
+        event_id,
+        event_name,
+        mode,
+        gross,
+        expense_total,
+        org_cut_percent,
+        org_cut,
+        pot,
+        min_seconds,
+        tuple(shares),
+    )
+
+
+@dataclass(frozen=True)
+class Rules:
+    mode: PayrollMode
+    org_cut_percent: Decimal
+    min_session_seconds: int
+    min_minutes_to_qualify: int
+
+    @classmethod
+    def of(cls, settings: object, mode: PayrollMode | str | None = None) -> Rules:
+        """The guild's mining settings, with the payroll mode optionally chosen per run."""
+        chosen = mode or settings.payroll_mode  # type: ignore[attr-defined]
+        try:
+            chosen = PayrollMode(chosen)
+        except ValueError:
+            raise InvalidInput(f"Unknown payroll mode {mode!r}: use time or equal.") from None
+        return cls(
+            chosen,
+            Decimal(settings.org_cut_percent),  # type: ignore[attr-defined]
+            settings.min_session_seconds,  # type: ignore[attr-defined]
+            settings.min_minutes_to_qualify,  # type: ignore[attr-defined]
+        )
+
+
+async def _figures(event: MiningEvent, rules: Rules, *, now: datetime) -> Payroll:
+    """Read sessions, expenses and donations (three queries) and compute."""
+    found, names = await load_sessions(event.id)
+    people = participants_of(
+        event, found, names, now=now, min_session_seconds=rules.min_session_seconds
+    )
+    expense_rows = await MiningExpense.filter(event_id=event.id).values_list(
+        "paid_by_id", "amount_auec", "paid_by__display_name", "paid_by__username"
+    )
+    donors = set(await MiningDonation.filter(event_id=event.id).values_list("user_id", flat=True))
+    payer_names = {uid: display or username for uid, _, display, username in expense_rows}
+    return compute(
+        event_id=event.id,
+        event_name=event.event_name,
+        gross=Decimal(str(event.total_value_auec)),
+        expenses=[(uid, Decimal(str(amount))) for uid, amount, *_ in expense_rows],
+        people=people,
+        donors=donors,
+        mode=rules.mode,
+        org_cut_percent=rules.org_cut_percent,
+        min_seconds=rules.min_minutes_to_qualify * 60,
+        names=payer_names,
+    )
+
+
+async def _event(guild_id: int, event_id: int, *, lock: bool = False) -> MiningEvent:
+    query = MiningEvent.filter(id=event_id, guild_id=guild_id)
+    event = await (query.select_for_update() if lock else query).first()
+    if event is None:
+        raise NotFound(f"There is no mining event #{event_id} in this server.")
+    return event
+
+
+async def preview(
+    guild_id: int, event_id: int, *, settings: object, now: datetime, mode: str | None = None
+) -> Payroll:
+    """What a commit would pay now, writing nothing. A committed event shows what was paid."""
+    event = await _event(guild_id, event_id)
+    if event.payroll_processed:
+        return await committed(guild_id, event_id, event=event)
+    if event.status in (EventStatus.PLANNED, EventStatus.CANCELLED):
+        raise InvalidState(f"Event #{event.id} is {event.status}: there is no payroll to show.")
+    return await _figures(event, Rules.of(settings, mode), now=now)
+
+
+async def commit(
+    guild_id: int,
+    event_id: int,
+    *,
+    settings: object,
+    at: datetime,
+    actor_id: int | None = None,
+    mode: str | None = None,
+) -> Payroll:
+    """Write payouts and the ledger transaction and mark the event's payroll processed, once."""
+    rules = Rules.of(settings, mode)
+    async with in_transaction():
+        event = await _event(guild_id, event_id, lock=True)
+        if event.payroll_processed:
+            raise InvalidState(f"Payroll of event #{event.id} was already committed.")
+        if event.status != EventStatus.COMPLETED:
+            raise InvalidState(
+                f"Event #{event.id} is {event.status}: payroll runs on a completed event "
+                "(stop it first)."
+            )
+        payroll = await _figures(event, rules, now=at)
+        if payroll.gross <= 0:
+            raise InvalidState(f"Event #{event.id} has no value yet: record its yields first.")
+        claimed = await MiningEvent.filter(id=event.id, payroll_processed=False).update(
+            payroll_processed=True,
+            payroll_mode=rules.mode,
+            org_cut_percent=rules.org_cut_percent,
+            org_cut_auec=payroll.org_cut,
+            payroll_at=at,
+            payroll_by_id=actor_id,
+        )
+        if not claimed:  # pragma: no cover - the row lock makes this unreachable
+            raise InvalidState(f"Payroll of event #{event.id} was already committed.")
+        await MiningPayout.bulk_create(
+            [
+                MiningPayout(
+                    event_id=event.id,
+                    user_id=s.user_id,
+                    seconds=s.seconds,
+                    share_auec=s.share,
+                    reimbursed_auec=s.reimbursed,
+                    amount_auec=s.amount,
+                    donated=s.donated,
+                    status=PayoutStatus.OWED if s.amount > 0 else PayoutStatus.PAID,
+                    paid_at=None if s.amount > 0 else at,
+                )
+                for s in payroll.shares
+                if s.qualified or s.amount > 0
+            ]
+        )
+        await ledger.post(
+            guild_id,
+            kind=ledger.TxKind.PAYROLL,
+            memo=f"Mining payroll: #{event.id} {event.event_name}"[: ledger.MEMO_MAX],
+            lines=ledger_lines(payroll),
+            reference=f"mining:event:{event.id}:payroll",
+            actor_id=actor_id,
+            at=at,
+        )
+    return replace(payroll, committed=True)
+
+
+def ledger_lines(payroll: Payroll) -> list[ledger.Line]:
+    lines = [ledger.Line(ledger.TREASURY, payroll.gross)]
+    lines += [
+        ledger.Line(ledger.member(s.user_id), -s.amount) for s in payroll.shares if s.amount > 0
+    ]
+    if payroll.org_cut > 0:
+        lines.append(ledger.Line(ledger.INCOME, -payroll.org_cut))
+    return lines
+
+
+async def committed(guild_id: int, event_id: int, *, event: MiningEvent | None = None) -> Payroll:
+    """The payroll as it was committed, from the payout rows."""
+    event = event or await _event(guild_id, event_id)
+    if not event.payroll_processed:
+        raise InvalidState(f"Payroll of event #{event.id} has not been committed yet.")
+    rows = await payouts(guild_id, event.id)
+    expenses = await MiningExpense.filter(event_id=event.id).values_list("amount_auec", flat=True)
+    expense_total = sum((Decimal(str(a)) for a in expenses), ZERO)
+    shares = tuple(
+        Share(
+            p.user_id,
+            p.name,
+            p.seconds,
+            p.seconds > 0 or p.share > 0,
+            p.donated,
+            p.share,
+            p.reimbursed,
+        )
+        for p in rows
+    )
+    return Payroll(
+        event.id,
+        event.event_name,
+        PayrollMode(event.payroll_mode or PayrollMode.TIME),
+        Decimal(str(event.total_value_auec)),
+        expense_total,
+        Decimal(str(event.org_cut_percent or 0)),
+        Decimal(str(event.org_cut_auec or 0)),
+        sum((s.share for s in shares), ZERO),
+        0,
+        shares,
+        committed=True,
+    )
+
+
+# -- payouts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    id: int
+    user_id: int
+    name: str
+    seconds: int
+    share: Decimal
+    reimbursed: Decimal
+    amount: Decimal
+    donated: bool
+    status: PayoutStatus
+    paid_at: datetime | None
+
+
+async def payouts(guild_id: int, event_id: int) -> list[PayoutLine]:
+    rows = (
+        await MiningPayout.filter(event_id=event_id, event__guild_id=guild_id)
+        .order_by("-seconds", "id")
+        .values_list(
+            "id",
+            "user_id",
+            "user__display_name",
+            "user__username",
+            "seconds",
+            "share_auec",
+            "reimbursed_auec",
+            "amount_auec",
+            "donated",
+            "status",
+            "paid_at",
+        )
+    )
+    return [
+        PayoutLine(
+            row[0],
+            row[1],
+            row[2] or row[3] or str(row[1]),
+            row[4],
+            *(Decimal(str(v)) for v in row[5:8]),
+            bool(row[8]),
+            PayoutStatus(row[9]),
+            row[10],
+        )
+        for row in rows
+    ]
+
+
+async def mark_paid(
+    guild_id: int,
+    event_id: int,
+    *,
+    user_id: int | None = None,
+    at: datetime,
+    actor_id: int | None = None,
+) -> list[PayoutLine]:
+    """Mark one member's payout (or every owed one) of an event paid, posting each, once."""
+    event = await _event(guild_id, event_id)
+    if not event.payroll_processed:
+        raise InvalidState(f"Payroll of event #{event.id} has not been committed yet.")
+    query = MiningPayout.filter(event_id=event.id)
+    if user_id is not None:
+        query = query.filter(user_id=user_id)
+    owed = await query.filter(status=PayoutStatus.OWED).order_by("id")
+    if not owed:
+        if user_id is not None and not await query.exists():
+            raise NotFound(f"<@{user_id}> has no payout in event #{event.id}.")
+        who = f"<@{user_id}>'s payout" if user_id is not None else "Every payout"
+        raise InvalidState(f"{who} of event #{event.id} is already paid.")
+    paid_ids = []
+    for payout in owed:
+        async with in_transaction():
+            changed = await MiningPayout.filter(id=payout.id, status=PayoutStatus.OWED).update(
+                status=PayoutStatus.PAID, paid_at=at, paid_by_id=actor_id
+            )
+            if not changed:
+                continue  # someone else marked it in the meantime
+            amount = Decimal(str(payout.amount_auec))
+            await ledger.post(
+                guild_id,
+                kind=ledger.TxKind.PAYOUT,
+                memo=f"Mining payout: event #{event.id}",
+                lines=[
+                    ledger.Line(ledger.TREASURY, -amount),
+                    ledger.Line(ledger.member(payout.user_id), amount),
+                ],
+                reference=f"mining:payout:{payout.id}",
+                actor_id=actor_id,
+                at=at,
+            )
+            paid_ids.append(payout.id)
+    return [p for p in await payouts(guild_id, event.id) if p.id in paid_ids]
+
+
+# -- donations ---------------------------------------------------------------------------------
+
+
+async def set_donation(guild_id: int, event_id: int, user_id: int, donate: bool = True) -> bool:
+    """A member gives their share of the event to the others (or takes it back) before payroll.
+
+    Returns whether the member is donating now.
+    """
+    async with in_transaction():
+        event = await _event(guild_id, event_id, lock=True)
+        if event.payroll_processed:
+            raise InvalidState(f"Payroll of event #{event.id} is committed: too late to change.")
+        if event.status == EventStatus.CANCELLED:
+            raise InvalidState(f"Event #{event.id} is cancelled: there is nothing to donate.")
+        if not await GuildMembership.exists(guild_id=guild_id, user_id=user_id):
+            raise NotFound(f"<@{user_id}> is not a member of this server known to the bot.")
+        if donate:
+            await MiningDonation.get_or_create(event_id=event.id, user_id=user_id)
+        else:
+            await MiningDonation.filter(event_id=event.id, user_id=user_id).delete()
+    return donate
