@@ -36,7 +36,9 @@ async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
     if settings.discord.gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
     async with runtime.open_database(upgrade=args.upgrade):
-        bot = RedLegionBot(settings, runtime.plugins)
+        bot = RedLegionBot(
+            settings, runtime.plugins, guild_ready_timeout=settings.discord.guild_ready_timeout
+        )
         async with bot:
             await bot.start(settings.token.get_secret_value())
     return 0
@@ -178,6 +180,10 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
         func=cmd_config_check
     )
 
+    from core.demo import add_parser as add_demo_parser
+
+    add_demo_parser(sub)
+
     if runtime_plugins is not None:
         for _, add in runtime_plugins.impls("redlegion_cli"):
             add(subparsers=sub)
@@ -210,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.func(args, runtime)
         if inspect.isawaitable(result):
             result = asyncio.run(result)
+        if not isinstance(result, int):
+            result = 0
     except (ConfigError, UserError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

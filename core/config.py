@@ -46,6 +46,8 @@ class DiscordEndpoints(_Strict):
 
     api_base: str | None = None
     gateway_url: str | None = None
+    # seconds discord.py waits after the last guild arrives before it calls itself ready
+    guild_ready_timeout: float = Field(default=2.0, ge=0, le=60)
 
 
 class GuildSettings(BaseModel):
@@ -153,7 +155,7 @@ def load_settings(
     if url := env.get("DATABASE_URL"):
         data["database_url"] = url
     endpoints = dict(data.get("discord") or {})
-    for key in ("api_base", "gateway_url"):
+    for key in ("api_base", "gateway_url", "guild_ready_timeout"):
         if value := env.get(f"REDLEGION_DISCORD_{key.upper()}"):
             endpoints[key] = value
     if endpoints:

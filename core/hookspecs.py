@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from discord import app_commands
 
     from core.bot import RedLegionBot
+    from core.demo import DemoContext
     from core.events import GuildSnapshot, MemberEvent, VoiceStateEvent
     from core.plugin_spec import PluginSpec
 
@@ -56,3 +57,8 @@ async def redlegion_voice_state_update(bot: RedLegionBot, event: VoiceStateEvent
 @hookspec
 async def redlegion_member_update(bot: RedLegionBot, event: MemberEvent) -> None:
     """A member joined the guild, changed (roles, name) or left it."""
+
+
+@hookspec
+async def redlegion_demo(demo: DemoContext) -> None:
+    """Play this plugin's part of `redlegion demo` through the local Discord stand-in."""

@@ -53,7 +53,9 @@ def requires(level: Level) -> Callable[[C], C]:
 def declared_level(command: Any) -> Level | None:
     """The level a command declares, else its parent group's, else None."""
     while command is not None:
-        level = command.extras.get("level") or getattr(command, "__redlegion_level__", None)
+        level = command.extras.get("level")
+        if level is None:
+            level = getattr(command, "__redlegion_level__", None)
         if level is not None:
             return level
         command = command.parent

@@ -14,10 +14,6 @@ import pytest_asyncio
 from discord import app_commands
 
 from fakediscord import Channel, FakeDiscord, Guild, Member, Role
-from fakediscord.pytest_plugin import fake_discord, fake_discord_server
-
-__all__ = ["fake_discord", "fake_discord_server"]
-
 
 @dataclass
 class Scene:

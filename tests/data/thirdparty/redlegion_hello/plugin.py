@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+
 import discord
 from discord import app_commands
 
@@ -40,3 +44,18 @@ def redlegion_app_commands(bot: object) -> list[app_commands.Group]:
 @hookimpl
 async def redlegion_voice_state_update(bot: object, event: object) -> None:
     HEARD.append((event.guild_id, event.user_id))  # type: ignore[attr-defined]
+
+
+@hookimpl
+async def redlegion_guild_available(bot: object, guild: object) -> None:
+    """Record what reconciliation saw, for the kill-and-restart test (a file, across processes)."""
+    path = os.environ.get("HELLO_SNAPSHOT_FILE")
+    if path:
+        in_voice = {str(m.user_id): m.channel_id for m in guild.in_voice}  # type: ignore[attr-defined]
+        line = json.dumps({"guild": guild.guild_id, "in_voice": in_voice})  # type: ignore[attr-defined]
+        await asyncio.to_thread(_append, path, line)
+
+
+def _append(path: str, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(line + "\n")

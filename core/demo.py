@@ -1,0 +1,172 @@
+"""`redlegion demo`: the real bot against the local Discord stand-in, no token needed.
+
+Core sets the scene (a guild with roles, a crew of members, a throw-away database) and each
+enabled plugin plays its part through the `redlegion_demo` hook, in dependency order, driving
+members with slash commands and voice moves. What the bot answered is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import tempfile
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from core.clock import VirtualClock
+from core.config import Settings
+
+if TYPE_CHECKING:
+    from core.bot import RedLegionBot
+    from core.runtime import Runtime
+    from fakediscord import FakeDiscord, Guild, Member, Reply, Role
+
+CREW = [
+    "Ace", "Bishop", "Cricket", "Dagger", "Echo", "Flint", "Ghost",
+    "Hawk", "Iris", "Jinx", "Kestrel", "Lynx",
+]  # fmt: skip
+
+
+@dataclass
+class DemoContext:
+    """What a plugin's demo scene gets: the world, the cast, the bot, and a way to narrate."""
+
+    world: FakeDiscord
+    guild: Guild
+    admin: Member
+    officer: Member
+    treasurer: Member
+    crew: list[Member]
+    roles: dict[str, Role]
+    out_dir: Path
+    lines: list[str] = field(default_factory=list)
+    _runtime: Runtime | None = None
+    _stack: contextlib.AsyncExitStack | None = None
+    bot: RedLegionBot | None = None
+
+    def say(self, text: str = "") -> None:
+        self.lines.append(text)
+        print(text, flush=True)
+
+    async def slash(self, member: Member, command: str, /, **options: Any) -> Reply:
+        """Run a slash command as `member` and narrate it with the bot's answer."""
+        shown = " ".join(f"{k}:{v}" for k, v in options.items())
+        reply = await member.slash(command, **options)
+        self.say(f"{member.name} > /{command} {shown}".rstrip())
+        for line in (reply.text or "(no text)").splitlines():
+            self.say(f"    {line}")
+        for file in reply.files:
+            path = self.out_dir / file.name
+            path.write_bytes(file.data)
+            self.say(f"    [attachment {file.name} saved to {path}]")
+        return reply
+
+    async def start_bot(self) -> RedLegionBot:
+        assert self._runtime is not None and self._stack is not None
+        self.bot = await self._stack.enter_async_context(
+            self.world.running_bot(self._runtime.settings, self._runtime.plugins)
+        )
+        return self.bot
+
+    async def restart_bot(self) -> RedLegionBot:
+        """Stop the bot and start a fresh one on the same database, as after a crash."""
+        assert self._stack is not None
+        await self._stack.aclose()
+        self._stack = contextlib.AsyncExitStack()
+        self.say("*** the bot restarts ***")
+        return await self.start_bot()
+
+
+def build_world() -> tuple[FakeDiscord, Guild, dict[str, Role], dict[str, Member]]:
+    from fakediscord import FakeDiscord
+
+    world = FakeDiscord(clock=VirtualClock())
+    guild = world.guild("Red Legion")
+    roles = {
+        "org": guild.role("Red Legion Member"),
+        "officer": guild.role("Officer"),
+        "treasurer": guild.role("Treasurer"),
+        "admin": guild.role("Leadership", permissions=discord.Permissions(manage_guild=True)),
+    }
+    people = {
+        "admin": guild.member("Commander", roles=[roles["org"], roles["admin"]]),
+        "officer": guild.member("Foreman", roles=[roles["org"], roles["officer"]]),
+        "treasurer": guild.member("Banker", roles=[roles["org"], roles["treasurer"]]),
+    }
+    for name in CREW:
+        people[name] = guild.member(name, roles=[roles["org"]])
+    guild.text("ops")
+    return world, guild, roles, people
+
+
+def demo_settings(base: Settings, guild: Guild, roles: dict[str, Role], url: str) -> Settings:
+    data = base.model_dump(exclude={"source"})
+    data["token"] = None
+    data["database_url"] = url
+    data["commands"] = {"scope": "global"}
+    data["guilds"] = {
+        guild.id: {
+            "org_role": roles["org"].id,
+            "roles": {"officer": [roles["officer"].id], "treasurer": [roles["treasurer"].id]},
+        }
+    }
+    data.update(base.model_extra or {})
+    settings = Settings.model_validate(data)
+    settings.source = "demo"
+    return settings
+
+
+async def play(runtime: Runtime, *, database_url: str | None, out_dir: Path) -> list[str]:
+    from core.runtime import Runtime
+
+    world, guild, roles, people = build_world()
+    with tempfile.TemporaryDirectory(prefix="redlegion-demo-") as tmp:
+        url = database_url or f"sqlite://{Path(tmp) / 'demo.sqlite3'}"
+        settings = demo_settings(runtime.settings, guild, roles, url)
+        demo_runtime = Runtime(settings, runtime.plugins)
+        settings.bind_plugins({s.name: s.settings for s in runtime.plugins.specs()})
+        crew = [people[name] for name in CREW]
+        demo = DemoContext(
+            world=world,
+            guild=guild,
+            admin=people["admin"],
+            officer=people["officer"],
+            treasurer=people["treasurer"],
+            crew=crew,
+            roles=roles,
+            out_dir=out_dir,
+            _runtime=demo_runtime,
+            _stack=contextlib.AsyncExitStack(),
+        )
+        async with demo_runtime.open_database(url, upgrade=True), world.serve():
+            try:
+                await demo.start_bot()
+                demo.say(f"== Red Legion Bot demo: {guild.name}, {len(crew)} crew, {url} ==")
+                await demo.slash(demo.admin, "plugins list")
+                for _, scene in runtime.plugins.impls("redlegion_demo"):
+                    await scene(demo=demo)
+            finally:
+                assert demo._stack is not None
+                await demo._stack.aclose()
+    return demo.lines
+
+
+def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> Coroutine[Any, Any, list[str]]:
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return play(runtime, database_url=args.database_url, out_dir=out_dir)
+
+
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
+    demo = sub.add_parser(
+        "demo", help="play a Sunday op against a local Discord stand-in (no token needed)"
+    )
+    demo.add_argument("--database-url", help="database to use (default: a throw-away SQLite file)")
+    demo.add_argument(
+        "--out", default="demo-output", help="folder for reports (default: %(default)s)"
+    )
+    demo.set_defaults(func=cmd_demo)
