@@ -21,6 +21,9 @@ test: install
 run: install
 	$(BIN)/redlegion run
 
+demo: install
+	$(BIN)/redlegion demo
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
