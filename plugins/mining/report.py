@@ -1,0 +1,112 @@
+"""An event's report: facts, participants with time, share and payout, yields, expenses, cut.
+
+`gather` reads everything the PDF shows; `event_pdf` renders it and sets `pdf_generated`.
+Before payroll is committed the figures are the preview's (the PDF says so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from core.errors import UserError
+from core.models import Guild
+from plugins.mining import payroll as payroll_service
+from plugins.mining.events import get_event
+from plugins.mining.expenses import ExpenseLine, list_expenses
+from plugins.mining.models import EventStatus, MiningEvent
+from plugins.mining.participants import Participant, participants
+from plugins.mining.payroll import Payroll
+from plugins.mining.yields import YieldLine, list_yields
+
+
+@dataclass(frozen=True)
+class EventReport:
+    guild_name: str
+    event: MiningEvent
+    participants: list[Participant]
+    yields: list[YieldLine]
+    expenses: list[ExpenseLine]
+    payroll: Payroll | None
+    # why there are no payroll figures (e.g. the event is still planned)
+    payroll_note: str
+    generated_at: datetime
+    names: dict[int, str]
+    # paid / owed per member, once payroll is committed
+    payout_status: dict[int, str]
+
+
+async def gather(guild_id: int, event_id: int, *, settings: object, now: datetime) -> EventReport:
+    event = await get_event(guild_id, event_id)
+    guild_name = await Guild.filter(id=guild_id).first().values_list("name", flat=True) or ""
+    people = await participants(
+        event,
+        now=now,
+        min_session_seconds=settings.min_session_seconds,  # type: ignore[attr-defined]
+    )
+    payroll: Payroll | None = None
+    note = ""
+    if event.status in (EventStatus.COMPLETED, EventStatus.ACTIVE) or event.payroll_processed:
+        try:
+            payroll = await payroll_service.preview(guild_id, event.id, settings=settings, now=now)
+        except UserError as exc:
+            note = exc.message
+    else:
+        note = f"The event is {event.status}: no payroll."
+    if payroll is not None and not payroll.committed:
+        note = "Preview: payroll has not been committed, figures may still change."
+    names = {p.user_id: p.name for p in people}
+    status: dict[int, str] = {}
+    if payroll is not None:
+        names.update({s.user_id: s.name for s in payroll.shares})
+    if payroll is not None and payroll.committed:
+        status = {
+            p.user_id: str(p.status) for p in await payroll_service.payouts(guild_id, event.id)
+        }
+    return EventReport(
+        str(guild_name),
+        event,
+        people,
+        await list_yields(guild_id, event.id),
+        await list_expenses(guild_id, event.id),
+        payroll,
+        note,
+        now,
+        names,
+        status,
+    )
+
+
+async def event_pdf(guild_id: int, event_id: int, *, settings: object, now: datetime) -> bytes:
+    """The event's PDF; marks the event `pdf_generated`."""
+    from plugins.mining.report_pdf import render
+
+    report = await gather(guild_id, event_id, settings=settings, now=now)
+    data = render(report)
+    await MiningEvent.filter(id=report.event.id, guild_id=guild_id).update(pdf_generated=True)
+    return data
+
+
+def file_name(event: MiningEvent) -> str:
+    return f"mining_event_{event.id}_{event.event_date:%Y%m%d}.pdf"
+
+
+async def write_event_report(
+    guild_id: int,
+    event_id: int,
+    out: Path,
+    *,
+    settings: object,
+    now: datetime | None = None,
+) -> int:
+    """Write the PDF to a file; returns its size in bytes."""
+    data = await event_pdf(guild_id, event_id, settings=settings, now=now or datetime.now(UTC))
+
+    def write() -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+
+    await asyncio.to_thread(write)
+    return len(data)

@@ -1,0 +1,249 @@
+"""The event report as a PDF (reportlab): tables and a chart of time per participant."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from plugins.mining.report import EventReport
+from plugins.mining.timeline import hms
+
+RED = colors.HexColor("#b3261e")
+GREY = colors.HexColor("#5f6368")
+CHART_MAX = 40  # bars in the time chart; the longest stays first
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _when(at: datetime | None) -> str:
+    return "—" if at is None else f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _table(rows: list[list[str]], widths: list[float], *, header: bool = True) -> Table:
+    table = Table(rows, colWidths=widths, hAlign="LEFT", repeatRows=1 if header else 0)
+    style = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    if header:
+        style += [
+            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.75, GREY),
+        ]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _time_chart(report: EventReport, width: float) -> Drawing:
+    people = report.participants[:CHART_MAX]
+    bar = 11
+    height = max(60, 40 + bar * len(people))
+    drawing = Drawing(width, height)
+    title = "Time in mining channels (minutes)"
+    if len(report.participants) > CHART_MAX:
+        title += f", longest {CHART_MAX} of {len(report.participants)}"
+    drawing.add(String(0, height - 12, title, fontName="Helvetica-Bold", fontSize=10))
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 95, 20
+    chart.width, chart.height = width - 115, height - 40
+    # reportlab draws the first category at the bottom: reverse so the longest is on top
+    ordered = list(reversed(people)) or []
+    chart.data = [[round(p.seconds / 60, 1) for p in ordered] or [0]]
+    chart.categoryAxis.categoryNames = [p.name[:18] for p in ordered] or ["nobody"]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontSize = 7
+    chart.bars[0].fillColor = RED
+    chart.bars[0].strokeColor = None
+    chart.barLabelFormat = "%.0f"
+    chart.barLabels.fontSize = 6.5
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3
+    drawing.add(chart)
+    return drawing
+
+
+def render(report: EventReport) -> bytes:
+    event = report.event
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=16 * mm,
+        rightMargin=16 * mm,
+        topMargin=14 * mm,
+        bottomMargin=14 * mm,
+        title=f"Mining event #{event.id} {event.event_name}",
+        author="Red Legion Bot",
+    )
+    styles = getSampleStyleSheet()
+    width = doc.width
+    payroll = report.payroll
+    story: list = [
+        Paragraph(f"Mining event #{event.id} — {event.event_name}", styles["Title"]),
+        Paragraph(
+            f"{report.guild_name + ' · ' if report.guild_name else ''}"
+            f"{event.event_date:%A %d %B %Y} · status {event.status}. Amounts in aUEC.",
+            styles["Normal"],
+        ),
+        Spacer(1, 5 * mm),
+    ]
+    duration = (
+        hms(int((event.ended_at - event.started_at).total_seconds()))
+        if event.started_at and event.ended_at
+        else "—"
+    )
+    facts = [
+        ["Planned for", _when(event.event_time)],
+        ["Started", _when(event.started_at)],
+        ["Stopped", _when(event.ended_at)],
+        ["Duration", duration],
+        ["Participants", str(len(report.participants))],
+        ["Total value", _money(Decimal(str(event.total_value_auec)))],
+    ]
+    if event.description:
+        facts.append(["Description", event.description[:90]])
+    if payroll is not None:
+        facts += [
+            ["Payroll", "committed" if payroll.committed else "not committed (preview)"],
+            ["Split", "by time in channel" if payroll.mode == "time" else "equal shares"],
+        ]
+    facts_table = _table(facts, [width * 0.25, width * 0.5], header=False)
+    facts_table.setStyle(TableStyle([("ALIGN", (1, 0), (1, -1), "LEFT")]))
+    story += [facts_table]
+    if payroll is not None:
+        summary = [
+            ["Payroll", "aUEC"],
+            ["Gross value", _money(payroll.gross)],
+            ["Expenses repaid", _money(-payroll.expenses)],
+            [f"Org cut ({payroll.org_cut_percent.normalize():f}%)", _money(-payroll.org_cut)],
+            ["Shared among participants", _money(payroll.pot)],
+        ]
+        story += [Spacer(1, 4 * mm), _table(summary, [width * 0.45, width * 0.3])]
+    if report.payroll_note:
+        story += [Spacer(1, 2 * mm), Paragraph(f"<i>{report.payroll_note}</i>", styles["Normal"])]
+    story += [Spacer(1, 5 * mm), _time_chart(report, width), Spacer(1, 4 * mm)]
+    story.append(_participants(report, width, styles))
+    story.append(_yields(report, width, styles))
+    story.append(_expenses(report, width, styles))
+    story += [
+        Spacer(1, 6 * mm),
+        Paragraph(
+            f"<font size=7 color='#5f6368'>Generated {_when(report.generated_at)} by Red Legion "
+            "Bot. Time counts in approved mining channels while the event is active; sessions "
+            "shorter than the configured minimum do not count.</font>",
+            styles["Normal"],
+        ),
+    ]
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def _participants(report: EventReport, width: float, styles: StyleSheet1) -> KeepTogether:
+    heading = Paragraph("Participants", styles["Heading3"])
+    payroll = report.payroll
+    shares = {s.user_id: s for s in payroll.shares} if payroll else {}
+    rows = [["Member", "Time", "Sessions", "Org", "Share %", "Share", "Repaid", "Payout", ""]]
+    listed = [p.user_id for p in report.participants]
+    listed += [uid for uid in shares if uid not in set(listed)]
+    times = {p.user_id: p for p in report.participants}
+    for uid in listed:
+        person = times.get(uid)
+        share = shares.get(uid)
+        percent = (
+            f"{share.share / payroll.pot * 100:.1f}%"
+            if share and payroll and payroll.pot > 0
+            else "—"
+        )
+        note = ""
+        if share and share.donated:
+            note = "donated"
+        elif share and not share.qualified and person is not None:
+            note = "too short"
+        elif uid in report.payout_status and share and share.amount > 0:
+            note = report.payout_status[uid]
+        rows.append(
+            [
+                report.names.get(uid, str(uid))[:24],
+                hms(person.seconds) if person else "—",
+                str(person.sessions) if person else "—",
+                ("yes" if person.is_org_member else "no") if person else "—",
+                percent,
+                _money(share.share) if share else "—",
+                _money(share.reimbursed) if share and share.reimbursed else "",
+                _money(share.amount) if share else "—",
+                note,
+            ]
+        )
+    if len(rows) == 1:
+        return KeepTogether([heading, Paragraph("Nobody took part.", styles["Normal"])])
+    fractions = [0.19, 0.13, 0.09, 0.06, 0.09, 0.13, 0.11, 0.13, 0.07]
+    table = _table(rows, [width * f for f in fractions])
+    table.setStyle(TableStyle([("ALIGN", (-1, 0), (-1, -1), "LEFT")]))
+    return KeepTogether([heading, table])
+
+
+def _yields(report: EventReport, width: float, styles: StyleSheet1) -> KeepTogether:
+    heading = Paragraph("Yields", styles["Heading3"])
+    if not report.yields:
+        return KeepTogether([heading, Paragraph("No yields recorded.", styles["Normal"])])
+    rows = [["Material", "SCU", "Price / SCU", "Value", "Credited to"]]
+    for y in report.yields:
+        rows.append(
+            [
+                y.material,
+                f"{y.scu:,.2f}",
+                _money(y.price_per_scu) if y.price_per_scu is not None else "sale total",
+                _money(y.value),
+                report.names.get(y.user_id, str(y.user_id)) if y.user_id else "whole event",
+            ]
+        )
+    total = sum((y.value for y in report.yields), Decimal("0.00"))
+    rows.append(["Total", "", "", _money(total), ""])
+    table = _table(rows, [width * f for f in (0.25, 0.15, 0.18, 0.2, 0.22)])
+    table.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (-1, 0), (-1, -1), "LEFT"),
+                ("LEFTPADDING", (-1, 0), (-1, -1), 14),
+                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 8.5),
+            ]
+        )
+    )
+    return KeepTogether([heading, table])
+
+
+def _expenses(report: EventReport, width: float, styles: StyleSheet1) -> KeepTogether:
+    heading = Paragraph("Expenses", styles["Heading3"])
+    if not report.expenses:
+        return KeepTogether([heading, Paragraph("No expenses recorded.", styles["Normal"])])
+    rows = [["Kind", "Description", "Paid by", "Amount"]]
+    for e in report.expenses:
+        rows.append([e.kind, e.description[:40], e.paid_by_name[:24], _money(e.amount)])
+    total = sum((e.amount for e in report.expenses), Decimal("0.00"))
+    rows.append(["Total", "", "", _money(total)])
+    table = _table(rows, [width * f for f in (0.15, 0.4, 0.25, 0.2)])
+    table.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (1, 0), (2, -1), "LEFT"),
+                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 8.5),
+            ]
+        )
+    )
+    return KeepTogether([heading, table])

@@ -1,0 +1,100 @@
+"""The event PDF: facts, participants with time, share and payout, yields, expenses, chart."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from core.errors import NotFound
+from plugins.mining import events, expenses, payroll, report, yields
+from plugins.mining.settings import MiningSettings
+from plugins.mining.yields import YieldInput
+from tests.mining.conftest import ALICE, BOB, CARA, DAN, GUILD, OTHER_GUILD, REFINERY, ROCKS, at
+
+RULES = MiningSettings(org_cut_percent=Decimal("10"))
+
+
+def text_of(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+async def sunday_op(voice) -> int:
+    event = await events.create_event(GUILD, at=at(), description="Aaron Halo, bring a Mole")
+    async with voice.tracker.changing(GUILD):
+        await events.start_event(GUILD, event.id, at=at())
+    await voice(ALICE, None, ROCKS, 0)
+    await voice(BOB, None, ROCKS, 5)
+    await voice(CARA, None, REFINERY, 10)
+    await voice(BOB, ROCKS, REFINERY, 60)
+    await voice(CARA, REFINERY, None, 40)
+    await voice(DAN, None, ROCKS, 100)
+    await voice(DAN, ROCKS, None, 100.3)  # 18 s: does not count
+    async with voice.tracker.changing(GUILD):
+        await events.stop_event(GUILD, event.id, at=at(120))
+    await yields.add_yields(
+        GUILD,
+        event.id,
+        [YieldInput("Quantainium", "32.5", user_id=ALICE), YieldInput("Gold", "10", value="64000")],
+    )
+    await expenses.add_expense(
+        GUILD, event.id, amount="12500", paid_by=BOB, kind="refinery", description="ARC-L1"
+    )
+    return event.id
+
+
+async def test_pdf_before_payroll_is_a_marked_preview(world, voice):
+    event_id = await sunday_op(voice)
+    data = await report.event_pdf(GUILD, event_id, settings=RULES, now=at(130))
+    text = text_of(data)
+    assert "Mining event #" in text and "Sunday Mining" in text
+    assert "Preview: payroll has not been committed" in text
+    assert (await events.get_event(GUILD, event_id)).pdf_generated
+
+
+async def test_pdf_after_payroll_shows_everything(world, voice, tmp_path: Path):
+    event_id = await sunday_op(voice)
+    await payroll.commit(GUILD, event_id, settings=RULES, at=at(130))
+    await payroll.mark_paid(GUILD, event_id, user_id=ALICE, at=at(140))
+    out = tmp_path / "op.pdf"
+    size = await report.write_event_report(GUILD, event_id, out, settings=RULES, now=at(150))
+    assert size == out.stat().st_size > 2000
+    text = text_of(out.read_bytes())
+    for expected in (
+        "Aaron Halo, bring a Mole",
+        "Participants",
+        "Alice",
+        "Bob",
+        "Cara",
+        "2h 00m 00s",  # Alice: the whole op
+        "Quantainium",
+        "286,000.00",  # 32.5 SCU × 8,800.00
+        "350,000.00",  # total value
+        "12,500.00",  # the refinery fee
+        "ARC-L1",
+        "Org cut (10%)",
+        "33,750.00",  # 10% of 337,500.00
+        "303,750.00",  # shared
+        "Time in mining channels",
+        "paid",
+        "owed",
+    ):
+        assert expected in text, expected
+    assert "Dan" not in text  # 18 seconds never counted
+
+
+async def test_pdf_of_a_planned_event_says_there_is_no_payroll(world):
+    event = await events.create_event(GUILD, at=at())
+    text = text_of(await report.event_pdf(GUILD, event.id, settings=RULES, now=at()))
+    assert "The event is planned: no payroll." in text and "Nobody took part." in text
+
+
+async def test_pdf_of_another_guilds_event_is_not_found(world):
+    theirs = await events.create_event(OTHER_GUILD, at=at())
+    with pytest.raises(NotFound):
+        await report.event_pdf(GUILD, theirs.id, settings=RULES, now=at())
+    assert not (await events.get_event(OTHER_GUILD, theirs.id)).pdf_generated
