@@ -141,6 +141,7 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
             _guild(interaction),
             loan_id,
             approver_id=interaction.user.id,
+            settings=_settings(interaction),
             at=interaction.client.clock.now(),
         )
         await interaction.response.send_message(

@@ -46,9 +46,12 @@ def _reason(text: str | None, what: str = "reason") -> str | None:
     return text or None
 
 
-async def _check_borrower(guild_id: int, borrower_id: int, settings: LoansSettings) -> None:
-    """May this member borrow now? Locks their membership row so that two requests at once
-    cannot both slip under `max_open_loans` (PostgreSQL; SQLite serializes writers)."""
+async def _check_membership(guild_id: int, borrower_id: int, settings: LoansSettings) -> None:
+    """Is the borrower (still) a member of this guild, and of the org where that is required?
+
+    Locks their membership row until the transaction ends, so that two requests at once are
+    checked one after the other (PostgreSQL; SQLite serializes writers anyway).
+    """
     membership = (
         await GuildMembership.filter(guild_id=guild_id, user_id=borrower_id)
         .select_for_update()
@@ -58,6 +61,11 @@ async def _check_borrower(guild_id: int, borrower_id: int, settings: LoansSettin
         raise NotFound(f"<@{borrower_id}> is not a member of this server")
     if settings.members_only and not membership.is_org_member:
         raise PermissionDenied(f"only org members may borrow, and <@{borrower_id}> is not one")
+
+
+async def _check_borrower(guild_id: int, borrower_id: int, settings: LoansSettings) -> None:
+    """May this member take out one more loan now?"""
+    await _check_membership(guild_id, borrower_id, settings)
     open_loans = await Loan.filter(
         guild_id=guild_id, borrower_id=borrower_id, status__in=OPEN_STATUSES
     ).count()
@@ -156,14 +164,21 @@ async def issue_loan(
     return loan
 
 
-async def approve_loan(guild_id: int, loan_id: int, *, approver_id: int, at: datetime) -> Loan:
+async def approve_loan(
+    guild_id: int, loan_id: int, *, approver_id: int, settings: LoansSettings, at: datetime
+) -> Loan:
     """Approve a requested loan and disburse it, once: a second approval (even at the same
-    moment, from another treasurer) finds it no longer requested and changes nothing."""
+    moment, from another treasurer) finds it no longer requested and changes nothing.
+
+    The borrower must still be a member (of the org, where required) when it is approved.
+    """
     at = aware(at)
     async with in_transaction():
         loan = await get_loan(guild_id, loan_id)
         if loan.borrower_id == approver_id:
             raise PermissionDenied("you can't approve your own loan: another treasurer has to")
+        if loan.status == LoanStatus.REQUESTED:
+            await _check_membership(guild_id, loan.borrower_id, settings)
         approved = await Loan.filter(
             id=loan.id, guild_id=guild_id, status=LoanStatus.REQUESTED
         ).update(

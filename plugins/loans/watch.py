@@ -79,7 +79,10 @@ async def check_all(bot: RedLegionBot) -> list[Closed]:
 async def watch_forever(bot: RedLegionBot, interval_minutes: float) -> None:
     await bot.wait_until_ready()
     while not bot.is_closed():
-        await check_all(bot)
+        try:
+            await check_all(bot)
+        except Exception:  # e.g. the database is away: try again next round
+            log.exception("loans: overdue check failed")
         await asyncio.sleep(interval_minutes * 60)
 
 

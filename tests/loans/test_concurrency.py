@@ -70,7 +70,10 @@ async def test_a_loan_is_approved_and_disbursed_once(world: World, terms: LoansS
     asked = await request_loan(world.guild, world.borrower, "700", settings=terms, at=T0)
     approvers = [world.treasurer, world.member, 31, 32, 33]
     results = await asyncio.gather(
-        *(approve_loan(world.guild, asked.id, approver_id=a, at=T0) for a in approvers),
+        *(
+            approve_loan(world.guild, asked.id, settings=terms, approver_id=a, at=T0)
+            for a in approvers
+        ),
         return_exceptions=True,
     )
     done, refused = outcomes(results)

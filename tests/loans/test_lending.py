@@ -8,11 +8,14 @@ from decimal import Decimal
 import pytest
 
 from core.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from core.members import MemberInfo, member_left, upsert_members
 from plugins.economy.models import Transaction
 from plugins.loans.lending import approve_loan, issue_loan, reject_loan, request_loan
 from plugins.loans.models import Loan, LoanStatus
+from plugins.loans.repayments import repay
 from plugins.loans.settings import LoansSettings
 from plugins.loans.statements import balance_of, list_loans, statement
+from storage.querycount import count_queries
 from tests.loans.conftest import T0, World
 from tests.loans.support import check_books, snapshot
 
@@ -43,7 +46,9 @@ async def test_a_request_fixes_its_terms_and_moves_no_money(world: World, terms:
 async def test_approval_disburses_from_the_treasury(world: World, terms: LoansSettings):
     asked = await request_loan(world.guild, world.borrower, "5000", settings=terms, at=T0)
     later = T0 + timedelta(hours=3)
-    loan = await approve_loan(world.guild, asked.id, approver_id=world.treasurer, at=later)
+    loan = await approve_loan(
+        world.guild, asked.id, settings=terms, approver_id=world.treasurer, at=later
+    )
     assert loan.status == LoanStatus.ACTIVE
     assert (loan.issued_date, loan.due_date, loan.decided_by_id) == (
         later,
@@ -64,16 +69,18 @@ async def test_nobody_approves_their_own_loan(world: World, terms: LoansSettings
     asked = await request_loan(world.guild, world.treasurer, "100", settings=terms, at=T0)
     before = await snapshot()
     with pytest.raises(PermissionDenied, match="your own loan"):
-        await approve_loan(world.guild, asked.id, approver_id=world.treasurer, at=T0)
+        await approve_loan(
+            world.guild, asked.id, settings=terms, approver_id=world.treasurer, at=T0
+        )
     assert await snapshot() == before
 
 
 async def test_a_loan_is_approved_once(world: World, terms: LoansSettings):
     asked = await request_loan(world.guild, world.borrower, "100", settings=terms, at=T0)
-    await approve_loan(world.guild, asked.id, approver_id=world.treasurer, at=T0)
+    await approve_loan(world.guild, asked.id, settings=terms, approver_id=world.treasurer, at=T0)
     before = await snapshot()
     with pytest.raises(InvalidState, match="is active, not waiting for a decision"):
-        await approve_loan(world.guild, asked.id, approver_id=world.member, at=T0)
+        await approve_loan(world.guild, asked.id, settings=terms, approver_id=world.member, at=T0)
     with pytest.raises(InvalidState, match="is active"):
         await reject_loan(world.guild, asked.id, actor_id=world.member, at=T0)
     assert await snapshot() == before
@@ -92,7 +99,9 @@ async def test_rejection_is_final_and_posts_nothing(world: World, terms: LoansSe
     )
     before = await snapshot()
     with pytest.raises(InvalidState, match="is rejected"):
-        await approve_loan(world.guild, asked.id, approver_id=world.treasurer, at=T0)
+        await approve_loan(
+            world.guild, asked.id, settings=terms, approver_id=world.treasurer, at=T0
+        )
     assert await snapshot() == before
     assert await Transaction.filter(guild_id=world.guild).count() == 0
     # a rejected request no longer counts as open
@@ -236,7 +245,9 @@ async def test_another_guilds_loan_is_not_found(world: World, terms: LoansSettin
     before = await snapshot()
     for loan_id in (theirs.id, 2**31, 0, -1, 10**18):
         with pytest.raises(NotFound, match=f"no loan #{loan_id} in this server"):
-            await approve_loan(world.guild, loan_id, approver_id=world.treasurer, at=T0)
+            await approve_loan(
+                world.guild, loan_id, settings=terms, approver_id=world.treasurer, at=T0
+            )
         with pytest.raises(NotFound):
             await reject_loan(world.guild, loan_id, actor_id=world.treasurer, at=T0)
         with pytest.raises(NotFound):
@@ -258,3 +269,36 @@ async def test_lists_filter_by_member_and_status(world: World, terms: LoansSetti
     assert [(loan.id, balance.owed) for loan, balance in active] == [(second.id, D("22.00"))]
     with pytest.raises(InvalidInput, match="unknown loan status 'late'"):
         await list_loans(world.guild, status="late")
+
+
+async def test_approval_rechecks_the_borrower_is_still_in_the_org(
+    world: World, terms: LoansSettings
+):
+    asked = await request_loan(world.guild, world.borrower, "100", settings=terms, at=T0)
+    await upsert_members(world.guild, [MemberInfo(world.borrower, "borrower", None)])
+    before = await snapshot()
+    with pytest.raises(PermissionDenied, match="only org members may borrow"):
+        await approve_loan(
+            world.guild, asked.id, settings=terms, approver_id=world.treasurer, at=T0
+        )
+    await member_left(world.guild, world.borrower)
+    with pytest.raises(NotFound, match="not a member of this server"):
+        await approve_loan(
+            world.guild, asked.id, settings=terms, approver_id=world.treasurer, at=T0
+        )
+    assert await snapshot() == before
+
+
+async def test_listing_costs_the_same_few_queries_for_any_number_of_loans(
+    world: World, terms: LoansSettings
+):
+    many = terms.model_copy(update={"max_open_loans": 50})
+    for _ in range(12):
+        loan = await issue_loan(
+            world.guild, world.borrower, "10", officer_id=world.treasurer, settings=many, at=T0
+        )
+        await repay(world.guild, loan.id, "1", payer_id=world.borrower, at=T0)
+    with count_queries() as queries:
+        listed = await list_loans(world.guild)
+    assert len(listed) == 12 and all(b.owed == D("10.00") for _, b in listed)
+    assert len(queries) == 2  # the loans, then all their repayments at once

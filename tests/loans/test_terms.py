@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import InvalidInput
+from core.errors import ConfigError, InvalidInput
+from core.runtime import Runtime
 from plugins.loans.settings import LoansSettings
 from plugins.loans.terms import Balance, check_term, interest_for, parse_rate
+from tests.support import make_settings
 
 D = Decimal
 
@@ -115,3 +118,22 @@ def test_payments_in_any_pieces_settle_the_loan_exactly(principal, interest, sha
         assert balance.receivable >= 0
     assert balance.owed == 0
     assert (balance.interest_repaid, balance.principal_repaid) == (interest, principal)
+
+
+def test_config_sections_are_validated_per_guild():
+    settings = make_settings(
+        {"loans": {"default_rate": 0.05}, "guilds": {7: {"loans": {"grace_days": 0}}}}
+    )
+    assert settings.plugin_settings("loans").default_rate == D("0.05")
+    assert settings.plugin_settings("loans", 7).grace_days == 0
+    assert settings.plugin_settings("loans", 8).grace_days == 7
+    with pytest.raises(ConfigError, match=r"guilds\.7\.loans\.max_open_loans"):
+        make_settings({"guilds": {7: {"loans": {"max_open_loans": 0}}}})
+    with pytest.raises(ConfigError, match=r"loans\.interest_rate"):
+        make_settings({"loans": {"interest_rate": "0.05"}})
+
+
+def test_the_example_config_documents_the_defaults():
+    example = Path(__file__).parents[2] / "config.example.toml"
+    settings = Runtime.load(example).settings
+    assert settings.plugin_settings("loans") == LoansSettings()
