@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING, Any
+
 from core.hookspecs import hookimpl
 from core.plugin_spec import PluginSpec
+
+if TYPE_CHECKING:
+    from discord import app_commands
+
+    from core.bot import RedLegionBot
 
 
 @hookimpl
@@ -15,3 +23,17 @@ def redlegion_plugin() -> PluginSpec:
         models="plugins.economy.models",
         migrations="plugins.economy.migrations",
     )
+
+
+@hookimpl
+def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group | app_commands.Command]:
+    from plugins.economy.commands import economy_commands
+
+    return economy_commands()
+
+
+@hookimpl
+def redlegion_cli(subparsers: argparse._SubParsersAction[Any]) -> None:
+    from plugins.economy.cli import add_commands
+
+    add_commands(subparsers)

@@ -1,0 +1,146 @@
+"""How economy results look on Discord: embeds and short texts built from service results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import discord
+
+from core.money import fmt
+from plugins.economy.models import Material, PricePoint, Trade
+from plugins.economy.prices import PriceNow
+from plugins.economy.reports import TOP_MATERIALS, FinanceReport
+from plugins.economy.statements import MemberPosition, Statement
+
+COLOUR = discord.Colour.dark_red()
+SOURCE_LABELS = {
+    "guild": "this server's own price",
+    "market": "reference market price",
+    "base": "seeded reference value (no market price imported yet)",
+}
+EMBED_LINES = 20
+
+
+def _when(at: datetime | None) -> str:
+    return f"<t:{int(at.timestamp())}:R>" if at is not None else "never"
+
+
+def price_table(prices: Sequence[PriceNow]) -> discord.Embed:
+    """Every material with its price here: one line each, grouped by category."""
+    embed = discord.Embed(title="Material prices (aUEC per SCU)", colour=COLOUR)
+    by_category: dict[str, list[str]] = {}
+    for p in prices:
+        mark = " *" if p.source == "guild" else ""
+        value = f"{p.price:,.2f}" if p.price is not None else "no price"
+        by_category.setdefault(p.material.category or "other", []).append(
+            f"{p.material.name}: {value}{mark}"
+        )
+    for category, lines in sorted(by_category.items()):
+        embed.add_field(name=category.title(), value="\n".join(lines)[:1024], inline=True)
+    embed.set_footer(text="* this server's own price. /price check MATERIAL for details.")
+    return embed
+
+
+def price_detail(now: PriceNow, last_trade: PricePoint | None) -> discord.Embed:
+    m = now.material
+    embed = discord.Embed(title=m.name, colour=COLOUR)
+    price = fmt(now.price) if now.price is not None else "no price"
+    embed.add_field(name="Price per SCU", value=price, inline=True)
+    embed.add_field(name="From", value=SOURCE_LABELS[now.source], inline=True)
+    embed.add_field(name="Category", value=m.category or "other", inline=True)
+    if now.source != "market" and m.current_market_value is not None:
+        embed.add_field(name="Reference price", value=fmt(m.current_market_value), inline=True)
+    if m.base_value_auec is not None:
+        embed.add_field(name="Seeded value", value=fmt(m.base_value_auec), inline=True)
+    if last_trade is not None:
+        embed.add_field(
+            name="Last trade here",
+            value=f"{fmt(last_trade.price)}/SCU {_when(last_trade.at)}",
+            inline=True,
+        )
+    if m.aliases:
+        embed.set_footer(text="Also known as " + ", ".join(m.aliases))
+    return embed
+
+
+def price_history(material: Material, points: Sequence[PricePoint]) -> discord.Embed:
+    embed = discord.Embed(title=f"Price history: {material.name}", colour=COLOUR)
+    if not points:
+        embed.description = "No price points yet."
+        return embed
+    lines = []
+    for p in points:
+        scope = "this server" if p.guild_id is not None else "reference"
+        who = f" by <@{p.actor_id}>" if p.actor_id else ""
+        lines.append(
+            f"<t:{int(p.at.timestamp())}:d> **{p.price:,.2f}** {p.kind} ({scope}, {p.source}){who}"
+        )
+    embed.description = "\n".join(lines)[:4000]
+    return embed
+
+
+def trade_recorded(trade: Trade, material: Material) -> str:
+    verb = "Sold" if trade.side == "sell" else "Bought"
+    parts = [
+        f"{verb} {trade.quantity_scu:,.2f} SCU {material.name} at {fmt(trade.unit_price)}/SCU:",
+        f"**{fmt(trade.total)}**",
+    ]
+    if trade.member_id:
+        parts.append(f"(by <@{trade.member_id}>, settled through their member account)")
+    return " ".join(parts) + f". Ledger transaction #{trade.transaction_id}."
+
+
+def position(pos: MemberPosition, *, own: bool) -> str:
+    who = "you" if own else f"<@{pos.user_id}>"
+    lines = []
+    if pos.owed_to_member:
+        lines.append(f"The org owes {who} **{fmt(pos.owed_to_member)}**.")
+    if pos.account > 0:
+        lines.append(f"{who.capitalize()} owe{'' if own else 's'} the org **{fmt(pos.account)}**.")
+    if pos.loans:
+        lines.append(f"Loans outstanding: **{fmt(pos.loans)}**.")
+    if not lines:
+        lines.append(f"{'You are' if own else who + ' is'} square with the org.")
+    return "\n".join(lines)
+
+
+def statement(st: Statement, title: str) -> discord.Embed:
+    since = f"<t:{int(st.since.timestamp())}:d>" if st.since else "the start"
+    embed = discord.Embed(
+        title=title,
+        colour=COLOUR,
+        description=f"From {since} to <t:{int(st.until.timestamp())}:d>. Debit-positive amounts.",
+    )
+    embed.add_field(name="Opening balance", value=fmt(st.opening), inline=True)
+    embed.add_field(name="Closing balance", value=fmt(st.closing), inline=True)
+    shown = st.lines[-EMBED_LINES:]
+    hidden = len(st.lines) - len(shown) + st.truncated
+    if shown:
+        body = "\n".join(
+            f"<t:{int(line.at.timestamp())}:d> #{line.transaction_id} {line.kind}: "
+            f"{line.amount:+,.2f} → {line.balance:,.2f}\n  {line.memo[:80]}"
+            for line in shown
+        )
+        if hidden:
+            body = f"… {hidden} earlier line(s) in the attached CSV\n" + body
+        embed.add_field(name="Entries", value=body[-1024:], inline=False)
+    else:
+        embed.add_field(name="Entries", value="None in this period.", inline=False)
+    return embed
+
+
+def finances(report: FinanceReport, label: str) -> discord.Embed:
+    embed = discord.Embed(title=f"Finances {label}", colour=COLOUR)
+    for name, amount in report.figures():
+        embed.add_field(name=name, value=fmt(amount), inline=True)
+    if report.sold:
+        embed.add_field(
+            name="Top materials sold",
+            value="\n".join(
+                f"{m.name}: {fmt(m.value)} ({m.scu:,.2f} SCU)" for m in report.sold[:TOP_MATERIALS]
+            ),
+            inline=False,
+        )
+    embed.set_footer(text="CSV and PDF (with charts) attached. All figures from the ledger.")
+    return embed
