@@ -160,3 +160,16 @@ async def test_forgiveness_refusals_change_nothing(world: World, terms: LoansSet
     with pytest.raises(NotFound):
         await forgive_loan(world.guild, theirs.id, actor_id=world.treasurer, at=T0)
     assert await snapshot() == before
+
+
+async def test_the_grace_boundary_holds_to_the_microsecond(world: World, terms: LoansSettings):
+    issued = T0 + timedelta(microseconds=500_000)
+    await issue_loan(
+        world.guild, world.borrower, "10", officer_id=world.treasurer, settings=terms, at=issued
+    )
+    boundary = issued + timedelta(days=37)
+    early = boundary - timedelta(microseconds=100_000)
+    assert await mark_overdue(world.guild, settings=terms, at=early) == []
+    assert await mark_overdue(world.guild, settings=terms, at=boundary) == []
+    late = boundary + timedelta(microseconds=1)
+    assert len(await mark_overdue(world.guild, settings=terms, at=late)) == 1
