@@ -63,22 +63,22 @@ async def test_every_material_of_the_issue_is_seeded_with_category_and_value(db)
     assert rows["Quantainium"].current_market_value is None  # until the operator imports
 
 
-@pytest.mark.parametrize(
-    ("typed", "name"),
-    [
-        ("quantainium", "Quantainium"),
-        ("Quantanium", "Quantainium"),
-        ("QUANT", "Quantainium"),
-        ("Inert", "Inert Materials"),
-        ("inert materials", "Inert Materials"),
-        ("  Inert-Material ", "Inert Materials"),
-        ("aluminium", "Aluminum"),
-        ("hada", "Hadanite"),  # an unambiguous start
-        ("Tin", "Tin"),
-    ],
-)
-async def test_find_material_by_what_officers_type(db, typed, name):
-    assert (await find_material(typed)).name == name
+TYPED = [
+    ("quantainium", "Quantainium"),
+    ("Quantanium", "Quantainium"),
+    ("QUANT", "Quantainium"),
+    ("Inert", "Inert Materials"),
+    ("inert materials", "Inert Materials"),
+    ("  Inert-Material ", "Inert Materials"),
+    ("aluminium", "Aluminum"),
+    ("hada", "Hadanite"),  # an unambiguous start
+    ("Tin", "Tin"),
+]
+
+
+async def test_find_material_by_what_officers_type(db):
+    for typed, name in TYPED:
+        assert (await find_material(typed)).name == name, typed
 
 
 async def test_unknown_material_names_close_matches(db):
@@ -149,24 +149,24 @@ async def test_value_haul_at_given_prices_rounds_half_up(guilds):
     assert haul.lines[0].price_source == "given"
 
 
-@pytest.mark.parametrize(
-    ("quantities", "error", "message"),
-    [
-        ({"Gold": D("-1")}, InvalidInput, "must not be negative"),
-        ({"Gold": D("0")}, InvalidInput, "more than zero"),
-        ({"Gold": D("1.005")}, InvalidInput, "decimal places"),
-        ({"Gold": D("100000000")}, InvalidInput, "beyond the largest"),
-        ({"Gold": 1.5}, InvalidInput, "float"),
-        ({"Gold": "lots"}, InvalidInput, "not a number"),
-        ({"Mithril": D("1")}, NotFound, "No material"),
-        ({999999: D("1")}, NotFound, "#999999"),
-        ({"Gold": D("1"), "gold": D("2")}, InvalidInput, "listed twice"),
-        ({}, InvalidInput, "empty"),
-    ],
-)
-async def test_value_haul_refuses_bad_input(guilds, quantities, error, message):
-    with pytest.raises(error, match=message):
-        await value_haul(GUILD, quantities)
+BAD_HAULS = [
+    ({"Gold": D("-1")}, InvalidInput, "must not be negative"),
+    ({"Gold": D("0")}, InvalidInput, "more than zero"),
+    ({"Gold": D("1.005")}, InvalidInput, "decimal places"),
+    ({"Gold": D("100000000")}, InvalidInput, "beyond the largest"),
+    ({"Gold": 1.5}, InvalidInput, "float"),
+    ({"Gold": "lots"}, InvalidInput, "not a number"),
+    ({"Mithril": D("1")}, NotFound, "No material"),
+    ({999999: D("1")}, NotFound, "#999999"),
+    ({"Gold": D("1"), "gold": D("2")}, InvalidInput, "listed twice"),
+    ({}, InvalidInput, "empty"),
+]
+
+
+async def test_value_haul_refuses_bad_input(guilds):
+    for quantities, error, message in BAD_HAULS:
+        with pytest.raises(error, match=message):
+            await value_haul(GUILD, quantities)
 
 
 async def test_a_haul_worth_more_than_decimal_15_2_is_refused_not_truncated(guilds):

@@ -99,30 +99,34 @@ async def test_trade_with_a_reference_is_recorded_once(guilds):
     assert await counts() == before
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "error", "message"),
-    [
-        (dict(quantity_scu="0", unit_price="1"), InvalidInput, "more than zero"),
-        (dict(quantity_scu="-5", unit_price="1"), InvalidInput, "negative"),
-        (dict(quantity_scu="5", unit_price="-1"), InvalidInput, "negative"),
-        (dict(quantity_scu="5"), InvalidInput, "either a price per SCU or a total"),
-        (dict(quantity_scu="5", unit_price="1", total="5"), InvalidInput, "not both"),
-        (dict(quantity_scu="5", unit_price="0"), InvalidInput, "worth nothing"),
-        (dict(quantity_scu="1", total="10000000000000"), InvalidInput, "beyond"),
-        (dict(quantity_scu="99999999", unit_price="99999999"), InvalidInput, "beyond"),
-        (dict(quantity_scu="0.01", total="9999999.99"), InvalidInput, "price per SCU"),
-        (dict(quantity_scu="1", unit_price="1", side="swap"), InvalidInput, "sell or a buy"),
-        (dict(quantity_scu="1", unit_price="1", location="x" * 201), InvalidInput, "location"),
-        (dict(quantity_scu="1", unit_price="1", member_id=MALLORY * 1000), NotFound, "member"),
-    ],
-)
-async def test_bad_trades_are_refused_and_nothing_is_written(guilds, kwargs, error, message):
+BAD_TRADES = [
+    (dict(quantity_scu="0", unit_price="1"), InvalidInput, "more than zero"),
+    (dict(quantity_scu="-5", unit_price="1"), InvalidInput, "negative"),
+    (dict(quantity_scu="5", unit_price="-1"), InvalidInput, "negative"),
+    (dict(quantity_scu="5"), InvalidInput, "either a price per SCU or a total"),
+    (dict(quantity_scu="5", unit_price="1", total="5"), InvalidInput, "not both"),
+    (dict(quantity_scu="5", unit_price="0"), InvalidInput, "worth nothing"),
+    (dict(quantity_scu="1", total="10000000000000"), InvalidInput, "beyond"),
+    (dict(quantity_scu="99999999", unit_price="99999999"), InvalidInput, "beyond"),
+    (dict(quantity_scu="0.01", total="9999999.99"), InvalidInput, "price per SCU"),
+    (dict(quantity_scu="1", unit_price="1", side="swap"), InvalidInput, "sell or a buy"),
+    (dict(quantity_scu="1", unit_price="1", location="x" * 201), InvalidInput, "location"),
+    (dict(quantity_scu="1", unit_price="1", member_id=MALLORY * 1000), NotFound, "member"),
+]
+
+
+async def test_bad_trades_are_refused_and_nothing_is_written(guilds):
     gold = await find_material("gold")
-    kwargs = {"side": "sell", **kwargs}
+    await record_trade(
+        GUILD, side="sell", material=gold, quantity_scu="1", unit_price="1", actor_id=ALICE, at=T0
+    )
     before = await counts()
-    with pytest.raises(error, match=message):
-        await record_trade(GUILD, material=gold, actor_id=ALICE, at=T0, **kwargs)
-    assert await counts() == before
+    for kwargs, error, message in BAD_TRADES:
+        with pytest.raises(error, match=message):
+            await record_trade(
+                GUILD, material=gold, actor_id=ALICE, at=T0, **{"side": "sell", **kwargs}
+            )
+        assert await counts() == before, message
 
 
 async def test_trades_are_kept_per_guild(guilds):
