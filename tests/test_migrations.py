@@ -19,12 +19,8 @@ def seed_columns() -> dict[str, set[str]]:
     for name, body in re.findall(r"CREATE TABLE (\w+) \((.*?)\n\);", SEED.read_text(), re.S):
         cols = set()
         for line in body.splitlines():
-            word = line.strip().split(" ", 1)[0]
-            if (
-                word
-                and word.upper() not in {"PRIMARY", "UNIQUE", "--"}
-                and not word.startswith("--")
-            ):
+            word = line.strip().split(" ", 1)[0].split("(", 1)[0]
+            if word and word.upper() not in {"PRIMARY", "UNIQUE"} and not word.startswith("--"):
                 cols.add(word.strip(","))
         tables[name] = cols
     return tables
