@@ -30,6 +30,8 @@ def to_amount(
         raise InvalidInput(f"{what} {value!r} is not a number") from None
     if not amount.is_finite():
         raise InvalidInput(f"{what} {value!r} is not a number")
+    if amount.adjusted() > maximum.adjusted():  # e.g. 1e300: too big even to quantize
+        raise InvalidInput(f"{what} {value} is beyond the largest allowed ({maximum})")
     if amount != amount.quantize(CENT, rounding=ROUND_DOWN):
         raise InvalidInput(f"{what} {value} has more than 2 decimal places")
     if amount < 0 and not allow_negative:

@@ -29,6 +29,8 @@ def test_to_amount_accepts(raw: str, expected: Decimal):
         ("NaN", "is not a number"),
         ("1.001", "more than 2 decimal places"),
         ("10000000000000", "beyond the largest allowed"),
+        ("1e300", "beyond the largest allowed"),
+        ("-1e300", "beyond the largest allowed"),
         (0.1, "not a float"),
     ],
 )
