@@ -44,12 +44,12 @@ def parse_rate(value: Decimal | str, *, what: str = "interest rate") -> Decimal:
         raise InvalidInput(f"{what} {value!r} is not a number (write 0.05 for 5 %)")
     if str(value).strip().endswith("%"):
         rate = rate / 100
-    if rate != rate.quantize(RATE_STEP, rounding=ROUND_DOWN):
-        raise InvalidInput(f"{what} {value} has more than 4 decimal places")
     if rate < 0:
         raise InvalidInput(f"{what} must not be negative (got {value})")
     if rate > MAX_RATE:
         raise InvalidInput(f"{what} {value} is above the largest allowed ({MAX_RATE})")
+    if rate != rate.quantize(RATE_STEP, rounding=ROUND_DOWN):
+        raise InvalidInput(f"{what} {value} has more than 4 decimal places")
     return rate.quantize(RATE_STEP)
 
 

@@ -97,17 +97,18 @@ async def test_a_treasurer_records_payments_for_the_borrower(world: World, terms
     await check_books(world.guild)
 
 
-@pytest.mark.parametrize(
-    ("amount", "message"),
-    [("0", "more than zero"), ("-1", "negative"), ("ten", "not a number"), ("0.001", "2 decimal")],
-)
-async def test_bad_amounts_change_nothing(
-    world: World, terms: LoansSettings, amount: str, message: str
-):
+async def test_bad_amounts_change_nothing(world: World, terms: LoansSettings):
     loan = await lend(world, terms)
     before = await snapshot()
-    with pytest.raises(InvalidInput, match=message):
-        await repay(world.guild, loan.id, amount, payer_id=world.borrower, at=T0)
+    for amount, message in [
+        ("0", "more than zero"),
+        ("-1", "negative"),
+        ("ten", "not a number"),
+        ("0.001", "2 decimal"),
+        ("1e300", "beyond the largest allowed"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            await repay(world.guild, loan.id, amount, payer_id=world.borrower, at=T0)
     assert await snapshot() == before
 
 

@@ -51,6 +51,9 @@ def test_rates_are_read_exactly(text, rate):
         ("0.00001", "more than 4 decimal places"),
         ("-0.01", "must not be negative"),
         ("10", "above the largest allowed"),
+        ("1e300", "above the largest allowed"),
+        ("-1e300", "must not be negative"),
+        ("1e-300", "more than 4 decimal places"),
     ],
 )
 def test_bad_rates_are_refused_with_a_reason(text, message):
