@@ -8,6 +8,7 @@ from datetime import datetime
 import discord
 
 from core.money import fmt
+from plugins.economy.ledger import AccountKind
 from plugins.economy.models import Material, PricePoint, Trade
 from plugins.economy.prices import PriceNow
 from plugins.economy.reports import TOP_MATERIALS, FinanceReport
@@ -20,6 +21,15 @@ SOURCE_LABELS = {
     "base": "seeded reference value (no market price imported yet)",
 }
 EMBED_LINES = 20
+SIGNS = {
+    AccountKind.TREASURY: "Positive: money the org holds.",
+    AccountKind.MEMBER: "Negative: the org owes the member. Positive: the member owes the org.",
+    AccountKind.LOANS_RECEIVABLE: "Positive: owed to the org on loans.",
+    AccountKind.INCOME: "Negative: earned.",
+    AccountKind.INTEREST_INCOME: "Negative: earned.",
+    AccountKind.EXPENSES: "Positive: spent.",
+    AccountKind.WRITE_OFFS: "Positive: given up.",
+}
 
 
 def _when(at: datetime | None) -> str:
@@ -110,7 +120,7 @@ def statement(st: Statement, title: str) -> discord.Embed:
     embed = discord.Embed(
         title=title,
         colour=COLOUR,
-        description=f"From {since} to <t:{int(st.until.timestamp())}:d>. Debit-positive amounts.",
+        description=f"From {since} to <t:{int(st.until.timestamp())}:d>. {SIGNS[st.account.kind]}",
     )
     embed.add_field(name="Opening balance", value=fmt(st.opening), inline=True)
     embed.add_field(name="Closing balance", value=fmt(st.closing), inline=True)

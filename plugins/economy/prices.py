@@ -343,7 +343,9 @@ async def import_prices(
             summary.unchanged += 1
         else:
             changes[material_id] = (row, material)
-            summary.changed.append((material.name, current.get(material_id), row.price_sell))
+            # shown as "was": the price in effect before (a guild's falls back to the reference)
+            was = current.get(material_id) or reference_price(material)
+            summary.changed.append((material.name, was, row.price_sell))
     if not changes:
         return summary
     kind = PointKind.REFERENCE if guild_id is None else PointKind.OVERRIDE

@@ -99,7 +99,8 @@ def _treasury_chart(report: FinanceReport, width: float, height: float) -> Drawi
     days = [d for d, _ in report.treasury_by_day]
     step = max(1, len(days) // 6)
     plot.xValueAxis.valueSteps = list(range(0, len(days), step))
-    plot.xValueAxis.labelTextFormat = lambda i: f"{days[min(int(i), len(days) - 1)]:%d %b}"
+    label = "%b %Y" if len(days) > 183 else "%d %b"
+    plot.xValueAxis.labelTextFormat = lambda i: f"{days[min(int(i), len(days) - 1)]:{label}}"
     plot.xValueAxis.labels.fontSize = 7
     drawing.add(plot)
     return drawing
@@ -118,19 +119,23 @@ def _flow_chart(report: FinanceReport, width: float, height: float) -> Drawing:
         String(
             0,
             height - 12,
-            "Income and expenses per week (aUEC)",
+            f"Income and expenses per {report.flow_bucket} (aUEC)",
             fontName="Helvetica-Bold",
             fontSize=10,
         )
     )
-    weeks = report.flow_by_week or [(report.start.date(), Decimal(0), Decimal(0))]
+    weeks = report.flow
     chart = VerticalBarChart()
     chart.x, chart.y = 50, 30
     chart.width, chart.height = width - 160, height - 60
     chart.data = [[float(i) for _, i, _ in weeks], [float(e) for _, _, e in weeks]]
     chart.bars[0].fillColor = GREEN
     chart.bars[1].fillColor = RED
-    chart.categoryAxis.categoryNames = [f"{w:%d %b}" for w, _, _ in weeks]
+    label = "%b %Y" if report.flow_bucket == "month" else "%d %b"
+    step = max(1, len(weeks) // 14)  # at most ~14 labels
+    chart.categoryAxis.categoryNames = [
+        f"{w:{label}}" if i % step == 0 else "" for i, (w, _, _) in enumerate(weeks)
+    ]
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.angle = 30 if len(weeks) > 8 else 0
     chart.categoryAxis.labels.boxAnchor = "ne" if len(weeks) > 8 else "n"

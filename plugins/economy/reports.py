@@ -84,8 +84,9 @@ class FinanceReport:
     kinds: list[KindTotal] = field(default_factory=list)
     # treasury balance at the end of each day of the period
     treasury_by_day: list[tuple[date, Decimal]] = field(default_factory=list)
-    # per week: (week start, income, expenses)
-    flow_by_week: list[tuple[date, Decimal, Decimal]] = field(default_factory=list)
+    # income and expenses per week (per month beyond half a year): (bucket start, in, out)
+    flow: list[tuple[date, Decimal, Decimal]] = field(default_factory=list)
+    flow_bucket: str = "week"
 
     @property
     def net(self) -> Decimal:
@@ -135,7 +136,9 @@ async def finances(guild_id: int, start: datetime, end: datetime) -> FinanceRepo
     counted: dict[str, set[int]] = defaultdict(set)
     volume: dict[str, Decimal] = defaultdict(lambda: ZERO)
     treasury_moves: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    weekly: dict[date, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    monthly = (end - start).days > 183
+    report.flow_bucket = "month" if monthly else "week"
+    flow: dict[date, list[Decimal]] = {b: [ZERO, ZERO] for b in _buckets(start, end, monthly)}
     for row in rows:
         amount = Decimal(str(row["amount"]))
         account = row["account__kind"]
@@ -145,21 +148,21 @@ async def finances(guild_id: int, start: datetime, end: datetime) -> FinanceRepo
         if amount > 0:
             volume[tx_kind] += amount
         day = row["at"].astimezone(UTC).date()
-        week = day - timedelta(days=day.weekday())
+        bucket = _bucket(day, monthly)
         if account == AccountKind.TREASURY:
             treasury_moves[day] += amount
         if account == AccountKind.INCOME:
             report.income -= amount
-            weekly[week][0] -= amount
+            flow[bucket][0] -= amount
         elif account == AccountKind.INTEREST_INCOME:
             report.interest_income -= amount
-            weekly[week][0] -= amount
+            flow[bucket][0] -= amount
         elif account == AccountKind.EXPENSES:
             report.expenses += amount
-            weekly[week][1] += amount
+            flow[bucket][1] += amount
         elif account == AccountKind.WRITE_OFFS:
             report.loans_written_off += amount
-            weekly[week][1] += amount
+            flow[bucket][1] += amount
         if kind == TxKind.PAYROLL and account == AccountKind.MEMBER:
             report.payroll -= amount
         if kind in (TxKind.PAYROLL, TxKind.PAYOUT) and account == AccountKind.TREASURY:
@@ -184,9 +187,24 @@ async def finances(guild_id: int, start: datetime, end: datetime) -> FinanceRepo
         running += treasury_moves.get(day, ZERO)
         report.treasury_by_day.append((day, running))
         day += timedelta(days=1)
-    report.flow_by_week = [(w, inc, exp) for w, (inc, exp) in sorted(weekly.items())]
+    report.flow = [(b, inc, exp) for b, (inc, exp) in sorted(flow.items())]
     report.sold, report.bought = await _materials(guild_id, start, end)
     return report
+
+
+def _bucket(day: date, monthly: bool) -> date:
+    return day.replace(day=1) if monthly else day - timedelta(days=day.weekday())
+
+
+def _buckets(start: datetime, end: datetime, monthly: bool) -> list[date]:
+    """Every week (Monday) or month of the period, so quiet ones show as empty bars."""
+    buckets, day, last = [], start.date(), (end - timedelta(microseconds=1)).date()
+    while day <= last:
+        bucket = _bucket(day, monthly)
+        if not buckets or buckets[-1] != bucket:
+            buckets.append(bucket)
+        day += timedelta(days=1)
+    return buckets
 
 
 def _of_kind(guild_id: int, kind: AccountKind, before: datetime) -> QuerySet[Entry]:

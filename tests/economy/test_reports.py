@@ -137,6 +137,25 @@ async def test_finances_reads_every_figure_from_the_ledger(guilds):
     assert report.treasury_by_day[0] == (T0.date(), D("1000000.00"))
     assert report.treasury_by_day[-1] == (T0.date() + 29 * DAY, D("1165000.00"))
     assert len(report.treasury_by_day) == 30
+    # every week of the period has a bar, quiet ones included, and the bars add up
+    assert [week for week, _, _ in report.flow] == [
+        date(2025, 12, 29) + timedelta(weeks=i) for i in range(6)
+    ]
+    assert (report.flow_bucket, report.flow[-1][1:]) == ("week", (D("0.00"), D("0.00")))
+    assert sum(income for _, income, _ in report.flow) == D("515000.00")
+    assert sum(out for _, _, out in report.flow) == D("250000.00")  # expenses + write-offs
+
+
+async def test_a_long_report_groups_by_month(guilds):
+    await a_month_of_business()
+    start, end = reports.day_window(date(2025, 7, 1), date(2026, 6, 30), T0.date())
+    report = await reports.finances(GUILD, start, end)
+    assert report.flow_bucket == "month"
+    assert [m for m, _, _ in report.flow][:2] == [date(2025, 7, 1), date(2025, 8, 1)]
+    assert len(report.flow) == 12
+    assert sum(income for _, income, _ in report.flow) == report.income + report.interest_income
+    text = PdfReader(io.BytesIO(report_files.to_pdf(report))).pages[0].extract_text()
+    assert "Income and expenses per month" in text
 
 
 async def test_finances_costs_a_fixed_number_of_queries(guilds):
