@@ -54,7 +54,7 @@ class DemoContext:
 
     async def slash(self, member: Member, command: str, /, **options: Any) -> Reply:
         """Run a slash command as `member` and narrate it with the bot's answer."""
-        shown = " ".join(f"{k}:{v}" for k, v in options.items())
+        shown = " ".join(f"{k}:{getattr(v, 'name', v)}" for k, v in options.items())
         reply = await member.slash(command, **options)
         self.say(f"{member.name} > /{command} {shown}".rstrip())
         for line in (reply.text or "(no text)").splitlines():
