@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from discord import app_commands
 
     from core.bot import RedLegionBot
+    from core.demo import DemoContext
 
 
 @hookimpl
@@ -47,3 +48,10 @@ def redlegion_cli(subparsers: argparse._SubParsersAction[Any]) -> None:
     from plugins.loans.cli import add_commands
 
     add_commands(subparsers)
+
+
+@hookimpl
+async def redlegion_demo(demo: DemoContext) -> None:
+    from plugins.loans.demo import scene
+
+    await scene(demo)

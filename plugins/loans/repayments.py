@@ -60,7 +60,7 @@ async def repay(
         if value > before.owed:
             raise InvalidInput(
                 f"{fmt(value)} is more than the {fmt(before.owed)} left to repay on loan "
-                f"#{loan.id}: pay at most {before.owed}"
+                f"#{loan.id}: pay at most {before.owed:,.2f}"
             )
         interest_part, principal_part = before.allocate(value)
         payment = await LoanRepayment.create(

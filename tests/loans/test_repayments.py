@@ -65,7 +65,7 @@ async def test_overpayment_is_refused_with_the_exact_amount_left(
     loan = await lend(world, terms, "1000.00")  # owed 1100.00
     await repay(world.guild, loan.id, "99.99", payer_id=world.borrower, at=T0)
     before = await snapshot()
-    with pytest.raises(InvalidInput, match=r"left to repay on loan #\d+: pay at most 1000\.01"):
+    with pytest.raises(InvalidInput, match=r"left to repay on loan #\d+: pay at most 1,000\.01"):
         await repay(world.guild, loan.id, "1000.02", payer_id=world.borrower, at=T0)
     assert await snapshot() == before
     done = await repay(world.guild, loan.id, "1000.01", payer_id=world.borrower, at=T0)
