@@ -226,7 +226,8 @@ async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRe
     wanted = {ref.key: ref for ref in refs}
     rows = await Account.filter(guild_id=guild_id, key__in=list(wanted)).values_list("key", "id")
     found = {wanted[key]: account_id for key, account_id in rows}
-    missing = [ref for ref in wanted.values() if ref not in found]
+    # a fixed order, so two postings creating the same accounts cannot deadlock on PostgreSQL
+    missing = sorted((ref for ref in wanted.values() if ref not in found), key=lambda r: r.key)
     if not missing:
         return found
     if not await Guild.exists(id=guild_id):

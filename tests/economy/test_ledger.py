@@ -120,6 +120,42 @@ async def test_concurrent_identical_posts_give_one_transaction(guilds):
 
 
 @pytest.mark.postgres_only
+async def test_concurrent_posts_inside_callers_transactions_give_one(guilds):
+    """As mining does: its own rows and the ledger posting commit together, twice at once."""
+
+    async def close_event(actor: int) -> int:
+        async with in_transaction():
+            tx = await ledger.post(
+                GUILD, kind=TxKind.PAYROLL, memo="payroll", reference="event:9:payroll",
+                lines=[Line(EXPENSES, D("30.00")), Line(member(ALICE), D("-20.00")),
+                       Line(member(BOB), D("-10.00"))],
+                actor_id=actor,
+            )  # fmt: skip
+            await asyncio.sleep(0.05)  # the caller's own work, holding its transaction open
+            return tx.id
+
+    ids = await asyncio.gather(*(close_event(actor) for actor in (ALICE, BOB, ALICE, BOB)))
+    assert len(set(ids)) == 1
+    assert await Transaction.filter(guild_id=GUILD).count() == 1
+    assert await ledger.balance(GUILD, EXPENSES) == D("30.00")
+
+
+@pytest.mark.postgres_only
+async def test_concurrent_posts_creating_the_same_accounts_all_land(guilds):
+    a = [Line(member(ALICE), D("5")), Line(member(BOB), D("-5"))]
+    b = [Line(member(BOB), D("7")), Line(member(ALICE), D("-7"))]  # the other order
+
+    async def slow(lines: list[Line]) -> None:
+        async with in_transaction():
+            await ledger.post(GUILD, kind=TxKind.ADJUSTMENT, memo="swap", lines=lines)
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(slow(a if i % 2 else b) for i in range(6)))
+    assert await Transaction.filter(guild_id=GUILD).count() == 6
+    assert await ledger.balance(GUILD, member(ALICE)) == D("-6.00")
+
+
+@pytest.mark.postgres_only
 async def test_concurrent_different_posts_all_land_balanced(guilds):
     await asyncio.gather(
         *(
