@@ -250,14 +250,6 @@ async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRe
     return found
 
 
-async def account_refs(guild_id: int, account_ids: Iterable[int]) -> dict[int, AccountRef]:
-    """The refs of accounts by id (for statements and reports)."""
-    rows = await Account.filter(guild_id=guild_id, id__in=list(set(account_ids))).values_list(
-        "id", "kind", "user_id"
-    )
-    return {i: AccountRef(AccountKind(kind), user_id) for i, kind, user_id in rows}
-
-
 # -- posting -------------------------------------------------------------------------------
 
 

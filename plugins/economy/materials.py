@@ -80,13 +80,6 @@ async def find_material(name: str) -> Material:
     return (await material_index()).find(name)
 
 
-async def get_material(material_id: int) -> Material:
-    material = await Material.get_or_none(id=material_id)
-    if material is None:
-        raise NotFound(f"material #{material_id} not found")
-    return material
-
-
 async def search_materials(text: str, limit: int = 25) -> list[Material]:
     """For autocomplete: names (or aliases) starting with the text first, then containing it."""
     index = await material_index()

@@ -71,8 +71,8 @@ class FinanceReport:
     income: Decimal = ZERO  # credited to INCOME (sales and other income)
     interest_income: Decimal = ZERO
     expenses: Decimal = ZERO  # debited to EXPENSES (payroll shares, purchases, costs)
-    payroll: Decimal = ZERO  # credited to members by payroll
-    payouts: Decimal = ZERO  # paid out of the treasury by payroll and payouts
+    payroll: Decimal = ZERO  # credited to members by payroll (their shares)
+    payouts: Decimal = ZERO  # paid to members against what they are owed
     loans_issued: Decimal = ZERO
     loans_repaid: Decimal = ZERO  # principal
     loans_written_off: Decimal = ZERO
@@ -106,7 +106,7 @@ class FinanceReport:
             ("Loans written off", self.loans_written_off),
             ("Net result", self.net),
             ("Payroll credited to members", self.payroll),
-            ("Payouts from treasury", self.payouts),
+            ("Payouts to members", self.payouts),
             ("Loans issued", self.loans_issued),
             ("Loans repaid (principal)", self.loans_repaid),
             ("Loans outstanding at end", self.loans_outstanding),
@@ -165,8 +165,8 @@ async def finances(guild_id: int, start: datetime, end: datetime) -> FinanceRepo
             flow[bucket][1] += amount
         if kind == TxKind.PAYROLL and account == AccountKind.MEMBER:
             report.payroll -= amount
-        if kind in (TxKind.PAYROLL, TxKind.PAYOUT) and account == AccountKind.TREASURY:
-            report.payouts -= amount
+        if kind == TxKind.PAYOUT and account == AccountKind.MEMBER:
+            report.payouts += amount
         if account == AccountKind.LOANS_RECEIVABLE:
             if kind == TxKind.LOAN_DISBURSEMENT:
                 report.loans_issued += amount

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from tortoise.transactions import in_transaction
 
+from core import members
 from core.errors import InvalidInput, InvalidState, NotFound
 from plugins.economy import ledger
 from plugins.economy.ledger import (
@@ -22,6 +23,7 @@ from plugins.economy.ledger import (
     member,
 )
 from plugins.economy.models import Account, Entry, Transaction
+from storage.querycount import count_queries
 from tests.economy.conftest import ALICE, BOB, GUILD, MALLORY, OTHER_GUILD, T0
 
 D = Decimal
@@ -284,3 +286,31 @@ async def test_balances_are_per_guild(guilds):
     assert await ledger.balance(GUILD, member(MALLORY)) == D("0.00")
     assert await ledger.balance(GUILD, EXPENSES) == D("0.00")
     assert await ledger.balance(OTHER_GUILD, member(MALLORY)) == D("-8.00")
+
+
+async def test_posting_costs_the_same_few_queries_for_any_number_of_lines(guilds):
+    await members.upsert_members(
+        GUILD, [members.MemberInfo(uid, f"crew{uid}", None) for uid in range(100, 130)]
+    )
+    crew = [Line(member(uid), D("-1")) for uid in range(100, 130)]
+    small = [Line(EXPENSES, D("1")), Line(member(ALICE), D("-1"))]
+    with count_queries() as new_accounts:
+        await ledger.post(
+            GUILD, kind=TxKind.PAYROLL, memo="p", lines=[Line(EXPENSES, D("30")), *crew]
+        )
+    with count_queries() as many:
+        await ledger.post(
+            GUILD,
+            kind=TxKind.PAYROLL,
+            memo="p",
+            lines=[Line(EXPENSES, D("30")), *crew],
+            reference="r",
+        )
+    await ledger.post(GUILD, kind=TxKind.PAYROLL, memo="p", lines=small)
+    with count_queries() as few:
+        await ledger.post(GUILD, kind=TxKind.PAYROLL, memo="p", lines=small, reference="r2")
+    with count_queries() as replay:
+        await ledger.post(GUILD, kind=TxKind.PAYROLL, memo="p", lines=small, reference="r")
+    assert len(new_accounts) <= 8
+    assert len(many) == len(few) <= 4  # look up reference, accounts; insert tx, entries
+    assert len(replay) == 1

@@ -118,7 +118,7 @@ async def test_finances_reads_every_figure_from_the_ledger(guilds):
         "Loans written off": D("50000.00"),
         "Net result": D("265000.00"),
         "Payroll credited to members": D("200000.00"),
-        "Payouts from treasury": D("100000.00"),
+        "Payouts to members": D("100000.00"),
         "Loans issued": D("350000.00"),
         "Loans repaid (principal)": D("100000.00"),
         "Loans outstanding at end": D("200000.00"),
@@ -193,6 +193,28 @@ async def test_an_empty_period_still_makes_a_report(guilds):
     assert all(amount == 0 for _, amount in report.figures())
     assert report.treasury_by_day == [(date(2025, 1, 1), D("0.00"))]
     assert PdfReader(io.BytesIO(report_files.to_pdf(report))).pages
+
+
+async def test_mining_payroll_as_mining_posts_it(guilds):
+    """Mining posts the sale into the treasury as the payroll, then pays each share out."""
+    await post(
+        TxKind.PAYROLL,
+        T0,
+        (TREASURY, "1000.00"),
+        (member(ALICE), "-600.00"),
+        (member(BOB), "-300.00"),
+        (INCOME, "-100.00"),
+        reference="mining:event:1:payroll",
+    )
+    await post(TxKind.PAYOUT, T0 + DAY, (TREASURY, "-600.00"), (member(ALICE), "600.00"))
+    start, end = reports.day_window(T0.date(), T0.date() + 6 * DAY, T0.date())
+    report = await reports.finances(GUILD, start, end)
+    assert (report.payroll, report.payouts, report.income) == (
+        D("900.00"),
+        D("600.00"),
+        D("100.00"),
+    )
+    assert (report.owed_to_members, report.treasury_end) == (D("300.00"), D("400.00"))
 
 
 def test_report_period_rules():
