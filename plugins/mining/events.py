@@ -126,7 +126,7 @@ async def start_event(
     async with in_transaction():
         if not allow_concurrent:
             # serialize starts within the guild so two events cannot both become active
-            await Guild.filter(id=guild_id).select_for_update().values_list("id", flat=True)
+            await Guild.filter(id=guild_id).select_for_update().first()
             other = (
                 await MiningEvent.filter(guild_id=guild_id, status=EventStatus.ACTIVE)
                 .exclude(id=event_id)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from plugins.mining.voice import heartbeat
+from plugins.mining.voice import heartbeat, tracker_for
 
 if TYPE_CHECKING:
     from core.bot import RedLegionBot
@@ -17,14 +17,17 @@ _tasks: set[asyncio.Task[None]] = set()
 
 
 async def beat_forever(bot: RedLegionBot) -> None:
-    """Every `heartbeat_seconds`, stamp the active events of the guilds this bot serves."""
+    """Every `heartbeat_seconds`, stamp the active events of the guilds this bot watches.
+
+    A guild counts once reconciled after start: before that, the bot has not seen its voice.
+    """
     interval = bot.settings.plugin_settings("mining").heartbeat_seconds
     while not bot.is_closed():
         await asyncio.sleep(interval)
         if bot.is_closed():
             return
         try:
-            await heartbeat([g.id for g in bot.guilds], bot.clock.now())
+            await heartbeat(tracker_for(bot).watching, bot.clock.now())
         except Exception:
             log.exception("mining heartbeat failed")
 

@@ -6,7 +6,8 @@ transaction the caller opened:
 
 - open: one INSERT … SELECT that takes `is_org_member` from the member's guild membership and
   inserts nothing for an event that is not active (or not this guild's), so a stale cache
-  can never open a session;
+  can never open a session, nor where the member already has an open session (a join that
+  a restart's reconciliation already counted from the voice snapshot);
 - close: one conditional UPDATE that sets `session_end` and computes `duration_seconds` in
   the database, touching only sessions still open.
 """
@@ -46,7 +47,9 @@ def _open_sql(dialect_name: str, events: int) -> str:
         "SELECT m.is_org_member FROM guild_memberships m "
         f"WHERE m.guild_id = e.guild_id AND m.user_id = {p(2)}), {false}), {ts} "
         f"FROM mining_events e WHERE e.guild_id = {p(1)} AND e.id IN ({ids}) "
-        f"AND e.status = '{EventStatus.ACTIVE.value}'"
+        f"AND e.status = '{EventStatus.ACTIVE.value}' "
+        f"AND NOT EXISTS (SELECT 1 FROM {TABLE} o "
+        f"WHERE o.event_id = e.id AND o.user_id = {p(2)} AND o.session_end IS NULL)"
     )
 
 
@@ -81,7 +84,8 @@ def _close_sql(dialect_name: str, events: int, by_user: bool, by_channel: bool) 
 async def open_session(
     guild_id: int, event_ids: Sequence[int], user_id: int, channel_id: int, at: datetime
 ) -> int:
-    """Open a session for the member in each of the guild's active events given; how many."""
+    """Open a session for the member in each of the guild's active events given (unless one is
+    open already); how many were opened."""
     if not event_ids:
         return 0
     conn = connections.get("default")

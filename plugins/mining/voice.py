@@ -64,6 +64,8 @@ class VoiceTracker:
     def __init__(self) -> None:
         self._state: dict[int, GuildState] = {}
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # guilds reconciled since start: only there is the bot's sign of life true
+        self.watching: set[int] = set()
 
     async def state(self, guild_id: int) -> GuildState:
         state = self._state.get(guild_id)
@@ -107,8 +109,11 @@ class VoiceTracker:
     async def reconcile(self, snapshot: GuildSnapshot) -> ReconcileResult:
         """Bring open sessions in line with who is in voice now (the restart rule above)."""
         guild_id = snapshot.guild_id
-        async with self.changing(guild_id), in_transaction():
-            return await reconcile(snapshot)
+        async with self.changing(guild_id):
+            async with in_transaction():
+                result = await reconcile(snapshot)
+            self.watching.add(guild_id)
+        return result
 
 
 async def reconcile(snapshot: GuildSnapshot) -> ReconcileResult:

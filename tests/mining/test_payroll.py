@@ -225,39 +225,39 @@ async def test_donation_can_be_taken_back(world, voice):
     assert amounts(result) == {ALICE: D("600.00"), BOB: D("300.00")}
 
 
-@pytest.mark.parametrize(
-    ("prepare", "error", "message"),
-    [
-        ("active", InvalidState, "is active: payroll runs on a completed event"),
-        ("planned", InvalidState, "is planned: payroll runs on a completed event"),
-        ("committed", InvalidState, "was already committed"),
-        ("no value", InvalidState, "has no value yet"),
-        ("other guild", NotFound, "no mining event"),
-        ("expensive", InvalidState, "are more than the event's value"),
-    ],
-)
-async def test_commit_is_refused_and_nothing_changes(world, voice, prepare, error, message):
-    guild = GUILD
-    if prepare == "active":
-        event = await events.create_event(GUILD, at=at())
-        await events.start_event(GUILD, event.id, at=at())
-        event_id = event.id
-    elif prepare == "planned":
-        event_id = (await events.create_event(GUILD, at=at())).id
-    elif prepare == "no value":
-        event_id = await completed_event(voice, {ALICE: 60}, value="0")
-    else:
-        event_id = await completed_event(voice, {ALICE: 60, BOB: 30})
-    if prepare == "committed":
-        await payroll.commit(GUILD, event_id, settings=RULES, at=at(200))
-    if prepare == "other guild":
-        guild = OTHER_GUILD
-    if prepare == "expensive":
-        await expenses.add_expense(GUILD, event_id, amount="1000.01", paid_by=BOB)
+async def test_commit_is_refused_and_nothing_changes(world, voice):
+    active = await events.create_event(GUILD, at=at())
+    async with voice.tracker.changing(GUILD):
+        await events.start_event(GUILD, active.id, at=at())
+    planned = await events.create_event(GUILD, at=at())
+    async with voice.tracker.changing(GUILD):
+        await events.cancel_event(GUILD, active.id, at=at(1))
+    worthless = await completed_event(voice, {ALICE: 60}, value="0")
+    done = await completed_event(voice, {ALICE: 60, BOB: 30})
+    await payroll.commit(GUILD, done, settings=RULES, at=at(200))
+    expensive = await completed_event(voice, {ALICE: 60, BOB: 30})
+    await expenses.add_expense(GUILD, expensive, amount="1000.01", paid_by=BOB)
+    cases = [
+        (GUILD, active.id, InvalidState, "is cancelled: payroll runs on a completed event"),
+        (GUILD, planned.id, InvalidState, "is planned: payroll runs on a completed event"),
+        (GUILD, done, InvalidState, "was already committed"),
+        (GUILD, worthless, InvalidState, "has no value yet"),
+        (OTHER_GUILD, expensive, NotFound, "no mining event"),
+        (GUILD, expensive, InvalidState, "are more than the event's value"),
+    ]
     before = await snapshot()
-    with pytest.raises(error, match=message):
-        await payroll.commit(guild, event_id, settings=RULES, at=at(300))
-    assert await snapshot() == before
+    for guild, event_id, error, message in cases:
+        with pytest.raises(error, match=message):
+            await payroll.commit(guild, event_id, settings=RULES, at=at(300))
+        assert await snapshot() == before, message
+
+
+async def test_commit_on_an_active_event_is_refused(world, voice):
+    event = await events.create_event(GUILD, at=at())
+    await events.start_event(GUILD, event.id, at=at())
+    with pytest.raises(InvalidState, match="is active: payroll runs on a completed event"):
+        await payroll.commit(GUILD, event.id, settings=RULES, at=at(300))
+    assert not (await events.get_event(GUILD, event.id)).payroll_processed
 
 
 async def test_yields_expenses_and_donations_are_final_after_commit(world, voice):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.events import GuildSnapshot, VoiceMember
 from plugins.mining import channels, events
 from plugins.mining.models import MiningParticipation
 from plugins.mining.participants import participants
@@ -187,3 +188,21 @@ async def test_live_view_counts_open_sessions_up_to_now(world, voice):
         (ALICE, 2700, True),
         (BOB, 600, False),
     ]
+
+
+async def test_a_join_already_counted_by_reconciliation_opens_no_second_session(
+    world, voice, tracker
+):
+    event_id = await started()
+    snapshot = GuildSnapshot(
+        guild_id=GUILD,
+        name="Red Legion",
+        afk_channel_id=AFK,
+        voice_channel_ids=frozenset({ROCKS, REFINERY, LOUNGE, AFK}),
+        in_voice=(VoiceMember(ALICE, ROCKS, False),),
+        at=at(1),
+    )
+    await tracker.reconcile(snapshot)
+    await voice(ALICE, None, ROCKS, 0.9)  # the join the snapshot already showed, handled late
+    await voice(ALICE, ROCKS, None, 30)
+    assert await sessions_of(event_id) == [(ALICE, ROCKS, at(1), at(30), 1740)]

@@ -1,0 +1,94 @@
+"""Plain-text views of mining data for Discord messages and the demo (no discord import).
+
+Discord shows at most 2,000 characters a message, so long tables are cut with a note.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.money import fmt
+from plugins.mining.events import EventView, label
+from plugins.mining.payroll import PayoutLine, Payroll
+from plugins.mining.timeline import hms
+
+MESSAGE_MAX = 1900
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def fit(head: str, rows: list[str], foot: str = "") -> str:
+    """`head` + a code block of rows, cut to fit a message."""
+    shown: list[str] = []
+    budget = MESSAGE_MAX - len(head) - len(foot) - 60
+    for n, row in enumerate(rows):
+        if sum(len(r) + 1 for r in shown) + len(row) > budget:
+            shown.append(f"… and {len(rows) - n} more (see /mining report event)")
+            break
+        shown.append(row)
+    block = "```\n" + "\n".join(shown) + "\n```" if shown else ""
+    return "\n".join(part for part in (head, block, foot) if part)
+
+
+def payroll_table(payroll: Payroll) -> str:
+    """The payroll as officers read it: the sums, then one line per member."""
+    state = "committed" if payroll.committed else "preview, nothing written"
+    split = "by time in channel" if payroll.mode == "time" else "equal shares"
+    head = (
+        f"**Payroll for #{payroll.event_id} {payroll.event_name}** ({state}, {split})\n"
+        f"Gross {fmt(payroll.gross)} − expenses {_money(payroll.expenses)} − org cut "
+        f"{payroll.org_cut_percent.normalize():f}% {_money(payroll.org_cut)} = "
+        f"**{fmt(payroll.pot)}** shared"
+    )
+    width = max([len(s.name[:20]) for s in payroll.shares] + [6])
+    rows = [f"{'Member':<{width}}  {'Time':>11}  {'Share':>14}  {'Repaid':>12}  {'Payout':>14}"]
+    for s in payroll.shares:
+        note = " donated" if s.donated else ("" if s.qualified else " (not qualified)")
+        rows.append(
+            f"{s.name[:20]:<{width}}  {hms(s.seconds):>11}  {_money(s.share):>14}  "
+            f"{_money(s.reimbursed) if s.reimbursed else '':>12}  {_money(s.amount):>14}{note}"
+        )
+    rows.append(
+        f"{'Total':<{width}}  {'':>11}  {_money(payroll.pot):>14}  "
+        f"{_money(payroll.expenses) if payroll.expenses else '':>12}  "
+        f"{_money(payroll.paid_out):>14}"
+    )
+    return fit(head, rows)
+
+
+def event_view(view: EventView, *, live: bool) -> str:
+    event = view.event
+    lines = [f"**{label(event)}**"]
+    if event.description:
+        lines.append(event.description)
+    if event.started_at:
+        lines.append(f"Started {event.started_at:%Y-%m-%d %H:%M} UTC")
+    if event.ended_at:
+        lines.append(f"Stopped {event.ended_at:%Y-%m-%d %H:%M} UTC")
+    lines.append(
+        f"Value {fmt(Decimal(str(event.total_value_auec)))} · "
+        f"payroll {'committed' if event.payroll_processed else 'not committed'}"
+    )
+    if not view.participants:
+        return "\n".join([*lines, "Nobody has time in this event yet."])
+    rows = [
+        f"{p.name[:22]:<22} {hms(p.seconds):>11}{'  in channel' if live and p.in_channel else ''}"
+        for p in view.participants
+    ]
+    head = "\n".join([*lines, f"{len(view.participants)} participant(s):"])
+    return fit(head, rows)
+
+
+def payouts_table(event_id: int, lines: list[PayoutLine]) -> str:
+    if not lines:
+        return f"Event #{event_id} has no payouts."
+    rows = [
+        f"{p.name[:22]:<22} {_money(p.amount):>14}  {p.status}"
+        + (f" {p.paid_at:%Y-%m-%d}" if p.paid_at and p.amount else "")
+        + (" (donated)" if p.donated else "")
+        for p in lines
+    ]
+    owed = sum((p.amount for p in lines if p.status == "owed"), Decimal("0.00"))
+    return fit(f"**Payouts of event #{event_id}** (still owed: {fmt(owed)})", rows)
