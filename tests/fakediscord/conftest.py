@@ -15,6 +15,7 @@ from discord import app_commands
 
 from fakediscord import Channel, FakeDiscord, Guild, Member, Role
 
+
 @dataclass
 class Scene:
     """The world the tests share: one guild, voice channels incl. AFK, an officer and a recruit."""
