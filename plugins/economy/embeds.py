@@ -124,17 +124,20 @@ def statement(st: Statement, title: str) -> discord.Embed:
     )
     embed.add_field(name="Opening balance", value=fmt(st.opening), inline=True)
     embed.add_field(name="Closing balance", value=fmt(st.closing), inline=True)
-    shown = st.lines[-EMBED_LINES:]
-    hidden = len(st.lines) - len(shown) + st.truncated
-    if shown:
-        body = "\n".join(
+    shown: list[str] = []  # newest last, as many as fit in a field
+    for line in reversed(st.lines[-EMBED_LINES:]):
+        text = (
             f"<t:{int(line.at.timestamp())}:d> #{line.transaction_id} {line.kind}: "
             f"{line.amount:+,.2f} → {line.balance:,.2f}\n  {line.memo[:80]}"
-            for line in shown
         )
+        if sum(len(t) + 1 for t in shown) + len(text) > 960:
+            break
+        shown.insert(0, text)
+    hidden = len(st.lines) - len(shown) + st.truncated
+    if shown:
         if hidden:
-            body = f"… {hidden} earlier line(s) in the attached CSV\n" + body
-        embed.add_field(name="Entries", value=body[-1024:], inline=False)
+            shown.insert(0, f"… {hidden} earlier line(s): see the attached CSV")
+        embed.add_field(name="Entries", value="\n".join(shown), inline=False)
     else:
         embed.add_field(name="Entries", value="None in this period.", inline=False)
     return embed

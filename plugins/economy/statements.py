@@ -10,7 +10,7 @@ from core.errors import InvalidInput
 from plugins.economy import ledger
 from plugins.economy.ledger import AccountRef, loans_receivable, member
 
-STATEMENT_MAX_LINES = 500
+STATEMENT_MAX_LINES = 10_000
 
 PERIODS = {
     "week": timedelta(days=7),

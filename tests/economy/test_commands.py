@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from core.plugins import PluginManager
 from fakediscord import FakeDiscord, File, Guild, Member
 from plugins.economy import ledger
-from plugins.economy.ledger import EXPENSES, TREASURY, Line, TxKind, member
+from plugins.economy.ledger import EXPENSES, INCOME, TREASURY, Line, TxKind, member
 from plugins.economy.materials import find_material, price_of
 from plugins.economy.models import GuildMaterialPrice, PricePoint, Trade, Transaction
 from storage import Database
@@ -192,3 +192,17 @@ async def test_report_finances_embed_csv_and_pdf(org: Org):
     assert bad.ephemeral and "YYYY-MM-DD" in bad.text
     denied = await org.mia.slash("report finances")
     assert "needs the officer level" in denied.text
+
+
+async def test_a_long_statement_shows_the_latest_and_attaches_all(org: Org):
+    guild_id = org.guild.id
+    for i in range(30):
+        lines = [Line(TREASURY, D(f"{i + 1}.00")), Line(INCOME, D(f"-{i + 1}.00"))]
+        at = org.world.clock.now()
+        await ledger.post(guild_id, kind=TxKind.SALE, memo=f"sale {i + 1}", lines=lines, at=at)
+    reply = await org.tess.slash("bank statement", period="all")
+    assert "earlier line(s): see the attached CSV" in reply.text
+    assert "sale 30" in reply.text and "465.00 aUEC" in reply.text  # closing: 1 + … + 30
+    [csv_file] = reply.files
+    rows = csv_file.data.decode().splitlines()
+    assert len(rows) == 32 and rows[-1].endswith(",30.00,465.00")  # header, opening, 30
