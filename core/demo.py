@@ -72,11 +72,16 @@ class DemoContext:
         )
         return self.bot
 
-    async def restart_bot(self) -> RedLegionBot:
-        """Stop the bot and start a fresh one on the same database, as after a crash."""
+    async def stop_bot(self) -> None:
+        """Take the bot down (members can change voice meanwhile); `start_bot` brings it back."""
         assert self._stack is not None
         await self._stack.aclose()
         self._stack = contextlib.AsyncExitStack()
+        self.bot = None
+
+    async def restart_bot(self) -> RedLegionBot:
+        """Stop the bot and start a fresh one on the same database, as after a crash."""
+        await self.stop_bot()
         self.say("*** the bot restarts ***")
         return await self.start_bot()
 
