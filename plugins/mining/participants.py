@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from plugins.mining.models import MiningEvent, MiningParticipation
+from plugins.mining import sessions
+from plugins.mining.models import MiningEvent
 from plugins.mining.timeline import MemberTime, Session, member_times
 
 
@@ -20,21 +21,10 @@ class Participant:
 
 
 async def load_sessions(event_id: int) -> tuple[list[Session], dict[int, str]]:
-    """Every session of the event, and each member's display name."""
-    rows = await MiningParticipation.filter(event_id=event_id).values_list(
-        "user_id",
-        "session_start",
-        "session_end",
-        "channel_id",
-        "is_org_member",
-        "user__display_name",
-        "user__username",
-    )
-    found = [
-        Session(uid, start, end, channel, bool(org)) for uid, start, end, channel, org, *_ in rows
-    ]
-    names = {row[0]: row[5] or row[6] for row in rows}
-    return found, names
+    """Every session of the event, and each member's display name (one query)."""
+    rows = await sessions.event_sessions(event_id)
+    found = [Session(user, start, end, channel, org) for user, channel, start, end, org, _ in rows]
+    return found, {row[0]: row[5] for row in rows}
 
 
 def participants_of(

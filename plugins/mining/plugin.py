@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from discord import app_commands
 
     from core.bot import RedLegionBot
+    from core.demo import DemoContext
     from core.events import GuildSnapshot, VoiceStateEvent
 
 
@@ -59,3 +60,10 @@ def redlegion_cli(subparsers: argparse._SubParsersAction[Any]) -> None:
     from plugins.mining.cli import add_commands
 
     add_commands(subparsers)
+
+
+@hookimpl
+async def redlegion_demo(demo: DemoContext) -> None:
+    from plugins.mining.demo import play_sunday_op
+
+    await play_sunday_op(demo)

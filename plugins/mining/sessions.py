@@ -9,13 +9,14 @@ transaction the caller opened:
   can never open a session, nor where the member already has an open session (a join that
   a restart's reconciliation already counted from the voice snapshot);
 - close: one conditional UPDATE that sets `session_end` and computes `duration_seconds` in
-  the database, touching only sessions still open.
+  the database, touching only sessions still open;
+- move (close one, open the next): both in one statement on PostgreSQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 from tortoise import connections
@@ -34,22 +35,48 @@ def _param(dialect_name: str, n: int) -> str:
     return f"${n}" if dialect_name == "postgres" else f"?{n}"
 
 
-@cache
-def _open_sql(dialect_name: str, events: int) -> str:
+def _insert(dialect_name: str, events: int, *, guard: bool) -> str:
+    """Parameters: guild, user, channel, at, event ids. `guard`: not if one is open already."""
     p = lambda n: _param(dialect_name, n)  # noqa: E731
     ts = f"{p(4)}::timestamptz" if dialect_name == "postgres" else p(4)
     false = "FALSE" if dialect_name == "postgres" else "0"
     ids = ", ".join(p(5 + i) for i in range(events))
-    return (
+    sql = (
         f"INSERT INTO {TABLE} "
         "(event_id, user_id, channel_id, session_start, is_org_member, created_at) "
         f"SELECT e.id, {p(2)}, {p(3)}, {ts}, COALESCE(("
         "SELECT m.is_org_member FROM guild_memberships m "
         f"WHERE m.guild_id = e.guild_id AND m.user_id = {p(2)}), {false}), {ts} "
         f"FROM mining_events e WHERE e.guild_id = {p(1)} AND e.id IN ({ids}) "
-        f"AND e.status = '{EventStatus.ACTIVE.value}' "
-        f"AND NOT EXISTS (SELECT 1 FROM {TABLE} o "
-        f"WHERE o.event_id = e.id AND o.user_id = {p(2)} AND o.session_end IS NULL)"
+        f"AND e.status = '{EventStatus.ACTIVE.value}'"
+    )
+    if guard:
+        sql += (
+            f" AND NOT EXISTS (SELECT 1 FROM {TABLE} o "
+            f"WHERE o.event_id = e.id AND o.user_id = {p(2)} AND o.session_end IS NULL)"
+        )
+    return sql
+
+
+@cache
+def _open_sql(dialect_name: str, events: int) -> str:
+    return _insert(dialect_name, events, guard=True)
+
+
+@cache
+def _move_sql(events: int) -> str:
+    """PostgreSQL: close the member's open sessions and open the next in one statement.
+
+    A data-modifying CTE runs once and to completion, so no open session remains for the
+    INSERT to guard against. Parameters as `_insert`'s.
+    """
+    ids = ", ".join(f"${5 + i}" for i in range(events))
+    return (
+        f"WITH closed AS (UPDATE {TABLE} SET session_end = $4::timestamptz, duration_seconds = "
+        "GREATEST(0, ROUND(EXTRACT(EPOCH FROM ($4::timestamptz - session_start))))::integer "
+        f"WHERE event_id IN ({ids}) AND user_id = $2 AND session_end IS NULL) "
+        + _insert("postgres", events, guard=False)
+        + " RETURNING id"
     )
 
 
@@ -115,3 +142,49 @@ async def close_sessions(
     params += [v for v in (user_id, channel_id) if v is not None]
     count, _ = await conn.execute_query(sql, [*params, *event_ids])
     return count
+
+
+async def move_session(
+    guild_id: int, event_ids: Sequence[int], user_id: int, channel_id: int, at: datetime
+) -> int:
+    """Close the member's open sessions and open one in `channel_id`: one statement on
+    PostgreSQL, two on SQLite (no data-modifying CTEs there). Returns how many were opened."""
+    if not event_ids:
+        return 0
+    conn = connections.get("default")
+    if conn.capabilities.dialect != "postgres":
+        await close_sessions(event_ids, at, user_id=user_id)
+        return await open_session(guild_id, event_ids, user_id, channel_id, at)
+    count, _ = await conn.execute_query(
+        _move_sql(len(event_ids)), [guild_id, user_id, channel_id, at, *event_ids]
+    )
+    return count
+
+
+def _when(value: object) -> datetime | None:
+    """A timestamp as the driver returns it: asyncpg gives datetimes, SQLite ISO text."""
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+async def event_sessions(
+    event_id: int,
+) -> list[tuple[int, int, datetime, datetime | None, bool, str]]:
+    """(user, channel, start, end, is_org_member, name) of every session of the event.
+
+    Read without building model objects: payroll reads thousands of these at once.
+    """
+    conn = connections.get("default")
+    p = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    _, rows = await conn.execute_query(
+        "SELECT p.user_id, p.channel_id, p.session_start, p.session_end, p.is_org_member, "
+        f"COALESCE(u.display_name, u.username) FROM {TABLE} p "
+        f"JOIN users u ON u.id = p.user_id WHERE p.event_id = {p}",
+        [event_id],
+    )
+    return [
+        (row[0], row[1], _when(row[2]), _when(row[3]), bool(row[4]), row[5])  # type: ignore[misc]
+        for row in rows
+    ]

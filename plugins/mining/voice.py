@@ -3,7 +3,8 @@
 The hot path. Per guild, the approved channels and the active events are cached in memory
 (loaded on first use, dropped whenever an officer changes channels or events, rebuilt from
 the database after a restart), so a voice event costs only the writes it needs: a leave is
-one UPDATE, a join one INSERT, a move between mining channels both. A guild's voice events
+one UPDATE, a join one INSERT, a move between mining channels both (one statement on
+PostgreSQL). A guild's voice events
 arrive in order (core holds a per-guild lock); officers' changes take this tracker's lock for
 the guild so a voice event never sees half of one.
 
@@ -99,11 +100,25 @@ class VoiceTracker:
             afk = event.afk_channel_id
             before = event.before_channel_id
             after = event.after_channel_id
-            if before is not None and before != afk and before in state.channels:
+            leaving = before is not None and before != afk and before in state.channels
+            joining = after is not None and after != afk and after in state.channels
+            if leaving and joining:
+                await sessions.move_session(
+                    event.guild_id,
+                    state.events,
+                    event.user_id,
+                    after,
+                    event.at,  # type: ignore[arg-type]
+                )
+            elif leaving:
                 await sessions.close_sessions(state.events, event.at, user_id=event.user_id)
-            if after is not None and after != afk and after in state.channels:
+            elif joining:
                 await sessions.open_session(
-                    event.guild_id, state.events, event.user_id, after, event.at
+                    event.guild_id,
+                    state.events,
+                    event.user_id,
+                    after,
+                    event.at,  # type: ignore[arg-type]
                 )
 
     async def reconcile(self, snapshot: GuildSnapshot) -> ReconcileResult:

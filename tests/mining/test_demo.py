@@ -1,0 +1,31 @@
+"""The mining scene of `redlegion demo` plays through on each backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.demo import play
+from core.plugins import PluginManager
+from core.runtime import Runtime
+from tests.support import make_settings
+
+
+async def test_the_sunday_op_plays(empty_db_url: str, tmp_path: Path):
+    plugins = PluginManager(
+        builtins=("plugins.economy.plugin", "plugins.mining.plugin"), entry_point_group=None
+    )
+    runtime = Runtime(make_settings(plugins=plugins), plugins)
+    text = "\n".join(await play(runtime, database_url=empty_db_url, out_dir=tmp_path))
+    assert "-- mining: a Sunday op from voice to payroll --" in text
+    assert "3 member(s) already in mining channels count from now" in text
+    assert "*** the bot is back and reconciles who is in voice ***" in text
+    assert "is over after 3h 12m 00s with 12 participant(s)" in text
+    committed = text.split("(committed, by time in channel)", 1)[1]
+    rows = {line.split()[0]: line.split()[1:] for line in committed.splitlines() if line.strip()}
+    assert rows["Ghost"][:3] == ["1h", "20m", "00s"]  # left while the bot was down
+    assert rows["Echo"][:3] == ["2h", "35m", "00s"]  # came back while it was down
+    assert rows["Flint"][:3] == ["2h", "37m", "00s"]  # 25 minutes AFK do not count
+    assert rows["Kestrel"][-1] == "donated"
+    assert "Marked 1 payout(s) paid" in text
+    assert (tmp_path / "mining_event_1_20260104.pdf").read_bytes().startswith(b"%PDF")
+    assert "Something went wrong" not in text
