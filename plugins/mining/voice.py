@@ -50,6 +50,12 @@ class GuildState:
     channels: frozenset[int]
     events: tuple[int, ...]
 
+    def counted(self, channel_id: int | None, afk_channel_id: int | None) -> int | None:
+        """The channel when time counts there (approved, never AFK), else None."""
+        if channel_id is None or channel_id == afk_channel_id or channel_id not in self.channels:
+            return None
+        return channel_id
+
 
 @dataclass
 class ReconcileResult:
@@ -98,27 +104,17 @@ class VoiceTracker:
             if not state.events:
                 return
             afk = event.afk_channel_id
-            before = event.before_channel_id
-            after = event.after_channel_id
-            leaving = before is not None and before != afk and before in state.channels
-            joining = after is not None and after != afk and after in state.channels
-            if leaving and joining:
+            left = state.counted(event.before_channel_id, afk)
+            joined = state.counted(event.after_channel_id, afk)
+            if left is not None and joined is not None:
                 await sessions.move_session(
-                    event.guild_id,
-                    state.events,
-                    event.user_id,
-                    after,
-                    event.at,  # type: ignore[arg-type]
+                    event.guild_id, state.events, event.user_id, joined, event.at
                 )
-            elif leaving:
+            elif left is not None:
                 await sessions.close_sessions(state.events, event.at, user_id=event.user_id)
-            elif joining:
+            elif joined is not None:
                 await sessions.open_session(
-                    event.guild_id,
-                    state.events,
-                    event.user_id,
-                    after,
-                    event.at,  # type: ignore[arg-type]
+                    event.guild_id, state.events, event.user_id, joined, event.at
                 )
 
     async def reconcile(self, snapshot: GuildSnapshot) -> ReconcileResult:
