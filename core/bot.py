@@ -163,8 +163,7 @@ class RedLegionBot(discord.Client):
         plugin = root.extras.get("plugin") if root else None
         if plugin and not await self.enablement.is_enabled(plugin, guild.id):
             raise PluginDisabled(f"The {plugin} plugin is turned off in this server.")
-        await members.ensure_guild(guild.id, guild.name)
-        await self.known_members.ensure(guild.id, member_info(self.settings, user))
+        await self.known_members.ensure(guild.id, member_info(self.settings, user), guild.name)
         needed = declared_level(command) or Level.EVERYONE
         have = await self.level_of(user)
         if have < needed:
@@ -197,6 +196,7 @@ class RedLegionBot(discord.Client):
     async def _guild_available(self, guild: discord.Guild) -> None:
         async with self._guild_locks[guild.id]:
             await members.ensure_guild(guild.id, guild.name)
+            self.known_members.mark_guild(guild.id)
             await seed_role_levels(self.settings, guild.id)
             humans = [member_info(self.settings, m) for m in guild.members]
             await members.upsert_members(guild.id, humans)
@@ -244,7 +244,7 @@ class RedLegionBot(discord.Client):
                 async with self._guild_locks[guild.id]:
                     if not member.bot:
                         await self.known_members.ensure(
-                            guild.id, member_info(self.settings, member)
+                            guild.id, member_info(self.settings, member), guild.name
                         )
                     await self._dispatch("redlegion_voice_state_update", guild.id, event=event)
         finally:
@@ -252,12 +252,15 @@ class RedLegionBot(discord.Client):
 
     async def _member_event(self, member: discord.Member, kind: str) -> None:
         info = member_info(self.settings, member)
-        if kind == "left":
-            await members.member_left(member.guild.id, member.id)
-            self.known_members.forget(member.guild.id, member.id)
-        elif not member.bot:
-            await members.upsert_members(member.guild.id, [info])
-            self.known_members.mark(member.guild.id, [member.id])
+        guild = member.guild
+        async with self._guild_locks[guild.id]:  # after the guild's own start-up sync
+            if kind == "left":
+                await members.member_left(guild.id, member.id)
+                self.known_members.forget(guild.id, member.id)
+            elif not member.bot:
+                await self.known_members.ensure_guild(guild.id, guild.name)
+                await members.upsert_members(guild.id, [info])
+                self.known_members.mark(guild.id, [member.id])
         event = MemberEvent(
             guild_id=member.guild.id,
             user_id=member.id,

@@ -95,16 +95,30 @@ async def member_left(guild_id: int, user_id: int) -> None:
 
 
 class KnownMembers:
-    """(guild, user) pairs known to have rows, so repeated events skip the upsert."""
+    """Guilds and (guild, user) pairs known to have rows, so repeated events skip the upsert."""
 
     def __init__(self) -> None:
         self._known: set[tuple[int, int]] = set()
+        self._guilds: set[int] = set()
 
-    async def ensure(self, guild_id: int, member: MemberInfo) -> None:
+    async def ensure_guild(self, guild_id: int, name: str) -> None:
+        if guild_id not in self._guilds:
+            await ensure_guild(guild_id, name)
+            self._guilds.add(guild_id)
+
+    async def ensure(
+        self, guild_id: int, member: MemberInfo, guild_name: str | None = None
+    ) -> None:
+        """Make sure the member's rows exist (and the guild's, when its name is given)."""
         key = (guild_id, member.user_id)
         if key not in self._known:
+            if guild_name is not None:
+                await self.ensure_guild(guild_id, guild_name)
             await upsert_members(guild_id, [member])
             self._known.add(key)
+
+    def mark_guild(self, guild_id: int) -> None:
+        self._guilds.add(guild_id)
 
     def mark(self, guild_id: int, user_ids: Iterable[int]) -> None:
         self._known.update((guild_id, uid) for uid in user_ids)

@@ -236,3 +236,21 @@ async def test_killed_bot_reconciles_current_voice_on_restart(
             kill(second)
             await second.wait()
     assert fake_discord.gateway.identified == 2
+
+
+async def test_guild_joined_while_running_keeps_members_in_step(
+    fake_discord: FakeDiscord, hello_plugins: PluginManager, hello_db: Database
+):
+    """A guild the bot joins while running gets its row before any member event needs it."""
+    from core.models import GuildMembership
+
+    org = build_org(fake_discord)
+    settings = org_settings(org, hello_plugins)
+    async with fake_discord.serve(), fake_discord.running_bot(settings, hello_plugins):
+        late = fake_discord.guild("Late Guild")
+        newbie = await late.add_member("Newbie")
+        assert await GuildRow.filter(id=late.id, name="Late Guild").exists()
+        assert await GuildMembership.filter(guild_id=late.id, user_id=newbie.id).exists()
+        await newbie.leave_guild()
+        left = await GuildMembership.get(guild_id=late.id, user_id=newbie.id)
+        assert left.is_active is False
