@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
+import re
 import tempfile
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
     from core.bot import RedLegionBot
     from core.runtime import Runtime
     from fakediscord import FakeDiscord, Guild, Member, Reply, Role
+
+MENTION = re.compile(r"<(@&|@!?|#)(\d+)>")
+TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
 
 CREW = [
     "Ace", "Bishop", "Cricket", "Dagger", "Echo", "Flint", "Ghost",
@@ -49,8 +55,28 @@ class DemoContext:
     bot: RedLegionBot | None = None
 
     def say(self, text: str = "") -> None:
+        text = self.readable(text)
         self.lines.append(text)
         print(text, flush=True)
+
+    def readable(self, text: str) -> str:
+        """Show Discord's mention and timestamp markup as a member's client would."""
+
+        def mention(match: re.Match[str]) -> str:
+            kind, ident = match.group(1), int(match.group(2))
+            if kind == "#":
+                channel = self.world.find_channel(ident)
+                return f"#{channel.name}" if channel else match.group(0)
+            if kind == "@&":
+                role = self.guild.roles.get(ident)
+                return f"@{role.name}" if role else match.group(0)
+            member = self.guild.members.get(ident)
+            return f"@{member.display_name}" if member else match.group(0)
+
+        text = MENTION.sub(mention, text)
+        return TIMESTAMP.sub(
+            lambda m: datetime.fromtimestamp(int(m.group(1)), UTC).strftime("%Y-%m-%d"), text
+        )
 
     async def slash(self, member: Member, command: str, /, **options: Any) -> Reply:
         """Run a slash command as `member` and narrate it with the bot's answer."""
@@ -128,6 +154,7 @@ def demo_settings(base: Settings, guild: Guild, roles: dict[str, Role], url: str
 async def play(runtime: Runtime, *, database_url: str | None, out_dir: Path) -> list[str]:
     from core.runtime import Runtime
 
+    logging.getLogger("discord").setLevel(logging.ERROR)  # the narration is the output
     world, guild, roles, people = build_world()
     with tempfile.TemporaryDirectory(prefix="redlegion-demo-") as tmp:
         url = database_url or f"sqlite://{Path(tmp) / 'demo.sqlite3'}"

@@ -122,3 +122,18 @@ def test_downgrade_unknown_app_is_refused(tmp_path: Path, empty_db_url: str):
     )
     assert result.returncode == 2
     assert "unknown app 'nosuch'" in result.stderr
+
+
+def test_demo_plays_a_sunday_op_without_a_token(tmp_path: Path):
+    """The README's "run it" command: stand-in, real bot, throw-away SQLite, PDFs written."""
+    result = redlegion("demo", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "Commander > /plugins list" in out
+    assert "*** the bot is back and reconciles who is in voice ***" in out
+    assert "**Payroll for #1 Sunday Mining** (committed, by time in channel)" in out
+    assert "<@" not in out  # mentions are shown as names
+    pdfs = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
+    assert any(name.startswith("mining_event_1") for name in pdfs)
+    assert all((tmp_path / "out" / name).read_bytes().startswith(b"%PDF") for name in pdfs)
+    assert not list(tmp_path.glob("*.sqlite3"))  # the demo's database was thrown away
