@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
+from plugins.economy.pdf_look import GREEN, RED, money, table
 from plugins.economy.reports import TOP_MATERIALS, FinanceReport
-
-RED = colors.HexColor("#b3261e")
-GREY = colors.HexColor("#5f6368")
-GREEN = colors.HexColor("#1e8e3e")
 
 
 def period_label(report: FinanceReport) -> str:
@@ -50,28 +45,6 @@ def to_csv(report: FinanceReport) -> bytes:
     for day, balance in report.treasury_by_day:
         writer.writerow(["treasury_by_day", f"{day:%Y-%m-%d}", "", f"{balance:.2f}"])
     return out.getvalue().encode("utf-8")
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
-
-
-def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> Table:
-    table = Table(rows, colWidths=widths, hAlign="LEFT")
-    style = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if header:
-        style += [
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.75, GREY),
-        ]
-    table.setStyle(TableStyle(style))
-    return table
 
 
 def _treasury_chart(report: FinanceReport, width: float, height: float) -> Drawing:
@@ -170,25 +143,25 @@ def to_pdf(report: FinanceReport, guild_name: str = "") -> bytes:
         Paragraph(f"{period_label(report)} (UTC). Amounts in aUEC.", styles["Normal"]),
         Spacer(1, 6 * mm),
     ]
-    figures = [["Figure", "aUEC"]] + [[n, _money(a)] for n, a in report.figures()]
-    story += [_table(figures, [width * 0.6, width * 0.3]), Spacer(1, 6 * mm)]
+    figures = [["Figure", "aUEC"]] + [[n, money(a)] for n, a in report.figures()]
+    story += [table(figures, [width * 0.6, width * 0.3]), Spacer(1, 6 * mm)]
     story += [_treasury_chart(report, width, 55 * mm), Spacer(1, 4 * mm)]
     story += [_flow_chart(report, width, 55 * mm), Spacer(1, 6 * mm)]
     heading = Paragraph("Top materials sold", styles["Heading3"])
     if report.sold:
         rows = [["Material", "SCU", "aUEC"]] + [
-            [m.name, f"{m.scu:,.2f}", _money(m.value)] for m in report.sold[:TOP_MATERIALS]
+            [m.name, f"{m.scu:,.2f}", money(m.value)] for m in report.sold[:TOP_MATERIALS]
         ]
-        body = _table(rows, [width * 0.4, width * 0.25, width * 0.25])
+        body = table(rows, [width * 0.4, width * 0.25, width * 0.25])
     else:
         body = Paragraph("No sales recorded in this period.", styles["Normal"])
     story.append(KeepTogether([heading, body]))
     heading = Paragraph("Transactions by kind", styles["Heading3"])
     if report.kinds:
         rows = [["Kind", "Count", "Money moved"]] + [
-            [k.kind.replace("_", " "), str(k.count), _money(k.volume)] for k in report.kinds
+            [k.kind.replace("_", " "), str(k.count), money(k.volume)] for k in report.kinds
         ]
-        body = _table(rows, [width * 0.4, width * 0.2, width * 0.3])
+        body = table(rows, [width * 0.4, width * 0.2, width * 0.3])
     else:
         body = Paragraph("No transactions in this period.", styles["Normal"])
     story.append(KeepTogether([heading, body]))

@@ -8,22 +8,16 @@ from decimal import Decimal
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing, String
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from plugins.economy.pdf_look import RED, money, table
 from plugins.mining.report import EventReport
 from plugins.mining.timeline import hms
 
-RED = colors.HexColor("#b3261e")
-GREY = colors.HexColor("#5f6368")
 CHART_MAX = 40  # bars in the time chart; the longest stays first
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
 
 
 def _when(at: datetime | None) -> str:
@@ -31,21 +25,7 @@ def _when(at: datetime | None) -> str:
 
 
 def _table(rows: list[list[str]], widths: list[float], *, header: bool = True) -> Table:
-    table = Table(rows, colWidths=widths, hAlign="LEFT", repeatRows=1 if header else 0)
-    style = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-    ]
-    if header:
-        style += [
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.75, GREY),
-        ]
-    table.setStyle(TableStyle(style))
-    return table
+    return table(rows, widths, header=header, font_size=8.5, padding=2.5)
 
 
 def _time_chart(report: EventReport, width: float) -> Drawing:
@@ -114,7 +94,7 @@ def render(report: EventReport) -> bytes:
         ["Stopped", _when(event.ended_at)],
         ["Duration", duration],
         ["Participants", str(len(report.participants))],
-        ["Total value", _money(Decimal(str(event.total_value_auec)))],
+        ["Total value", money(Decimal(str(event.total_value_auec)))],
     ]
     if event.description:
         facts.append(["Description", event.description[:90]])
@@ -129,10 +109,10 @@ def render(report: EventReport) -> bytes:
     if payroll is not None:
         summary = [
             ["Payroll", "aUEC"],
-            ["Gross value", _money(payroll.gross)],
-            ["Expenses repaid", _money(-payroll.expenses)],
-            [f"Org cut ({payroll.org_cut_percent.normalize():f}%)", _money(-payroll.org_cut)],
-            ["Shared among participants", _money(payroll.pot)],
+            ["Gross value", money(payroll.gross)],
+            ["Expenses repaid", money(-payroll.expenses)],
+            [f"Org cut ({payroll.org_cut_percent.normalize():f}%)", money(-payroll.org_cut)],
+            ["Shared among participants", money(payroll.pot)],
         ]
         story += [Spacer(1, 4 * mm), _table(summary, [width * 0.45, width * 0.3])]
     if report.payroll_note:
@@ -184,9 +164,9 @@ def _participants(report: EventReport, width: float, styles: StyleSheet1) -> Kee
                 str(person.sessions) if person else "—",
                 ("yes" if person.is_org_member else "no") if person else "—",
                 percent,
-                _money(share.share) if share else "—",
-                _money(share.reimbursed) if share and share.reimbursed else "",
-                _money(share.amount) if share else "—",
+                money(share.share) if share else "—",
+                money(share.reimbursed) if share and share.reimbursed else "",
+                money(share.amount) if share else "—",
                 note,
             ]
         )
@@ -208,13 +188,13 @@ def _yields(report: EventReport, width: float, styles: StyleSheet1) -> KeepToget
             [
                 y.material,
                 f"{y.scu:,.2f}",
-                _money(y.price_per_scu) if y.price_per_scu is not None else "sale total",
-                _money(y.value),
+                money(y.price_per_scu) if y.price_per_scu is not None else "sale total",
+                money(y.value),
                 report.names.get(y.user_id, str(y.user_id)) if y.user_id else "whole event",
             ]
         )
     total = sum((y.value for y in report.yields), Decimal("0.00"))
-    rows.append(["Total", "", "", _money(total), ""])
+    rows.append(["Total", "", "", money(total), ""])
     table = _table(rows, [width * f for f in (0.25, 0.15, 0.18, 0.2, 0.22)])
     table.setStyle(
         TableStyle(
@@ -234,9 +214,9 @@ def _expenses(report: EventReport, width: float, styles: StyleSheet1) -> KeepTog
         return KeepTogether([heading, Paragraph("No expenses recorded.", styles["Normal"])])
     rows = [["Kind", "Description", "Paid by", "Amount"]]
     for e in report.expenses:
-        rows.append([e.kind, e.description[:40], e.paid_by_name[:24], _money(e.amount)])
+        rows.append([e.kind, e.description[:40], e.paid_by_name[:24], money(e.amount)])
     total = sum((e.amount for e in report.expenses), Decimal("0.00"))
-    rows.append(["Total", "", "", _money(total)])
+    rows.append(["Total", "", "", money(total)])
     table = _table(rows, [width * f for f in (0.15, 0.4, 0.25, 0.2)])
     table.setStyle(
         TableStyle(

@@ -1,0 +1,43 @@
+"""The org's report look, shared by every PDF the bot writes (finances, mining events)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from reportlab.lib import colors
+from reportlab.platypus import Table, TableStyle
+
+RED = colors.HexColor("#b3261e")
+GREY = colors.HexColor("#5f6368")
+GREEN = colors.HexColor("#1e8e3e")
+
+
+def money(amount: Decimal) -> str:
+    """Amounts in tables: thousands separated, two decimals, the unit in the heading."""
+    return f"{amount:,.2f}"
+
+
+def table(
+    rows: list[list[str]],
+    widths: list[float],
+    *,
+    header: bool = True,
+    font_size: float = 9,
+    padding: float = 3,
+) -> Table:
+    """A plain ruled table: text left in the first column, figures right in the others."""
+    result = Table(rows, colWidths=widths, hAlign="LEFT", repeatRows=1 if header else 0)
+    style = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", font_size),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), padding),
+        ("TOPPADDING", (0, 0), (-1, -1), padding),
+    ]
+    if header:
+        style += [
+            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", font_size),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.75, GREY),
+        ]
+    result.setStyle(TableStyle(style))
+    return result
