@@ -221,33 +221,60 @@ async def sum_by_account(queryset: QuerySet[Entry]) -> dict[int, Decimal]:
 # -- accounts ------------------------------------------------------------------------------
 
 
+# new accounts per INSERT: 3 parameters each, well within both backends' parameter limits
+ACCOUNTS_PER_INSERT = 5000
+
+
 async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
-    """Account ids for refs, creating missing ones (concurrency-safe: insert or ignore)."""
+    """Account ids for refs, creating missing ones.
+
+    One SELECT when they all exist; one INSERT … ON CONFLICT DO NOTHING RETURNING more for
+    new ones, and a last SELECT only for accounts a concurrent posting created first
+    (concurrency-safe). An unknown guild or member fails the INSERT's foreign keys: `post`
+    names it (`_refuse_unknown`).
+    """
     wanted = {ref.key: ref for ref in refs}
     rows = await Account.filter(guild_id=guild_id, key__in=list(wanted)).values_list("key", "id")
     found = {wanted[key]: account_id for key, account_id in rows}
     # a fixed order, so two postings creating the same accounts cannot deadlock on PostgreSQL
     missing = sorted((ref for ref in wanted.values() if ref not in found), key=lambda r: r.key)
-    if not missing:
-        return found
+    for start in range(0, len(missing), ACCOUNTS_PER_INSERT):
+        created = await _insert_accounts(guild_id, missing[start : start + ACCOUNTS_PER_INSERT])
+        found.update({wanted[key]: account_id for key, account_id in created})
+    if raced := [ref.key for ref in missing if ref not in found]:
+        rows = await Account.filter(guild_id=guild_id, key__in=raced).values_list("key", "id")
+        found.update({wanted[key]: account_id for key, account_id in rows})
+    return found
+
+
+async def _insert_accounts(guild_id: int, refs: Sequence[AccountRef]) -> list[tuple[str, int]]:
+    """(key, id) of the accounts this statement created (not those that existed already)."""
+    conn = connections.get("default")
+    mark = "$" if conn.capabilities.dialect == "postgres" else "?"  # numbered: ?1 or $1
+    values = ", ".join(
+        f"({mark}1, {mark}{3 * i + 3}, {mark}{3 * i + 4}, {mark}{3 * i + 5}, {mark}2)"
+        for i in range(len(refs))
+    )
+    params: list[object] = [guild_id, datetime.now(UTC)]
+    for ref in refs:
+        params += [str(ref.kind), ref.user_id, ref.key]
+    rows = await conn.execute_query_dict(
+        "INSERT INTO ledger_accounts (guild_id, kind, user_id, key, created_at) "
+        f"VALUES {values} ON CONFLICT (guild_id, key) DO NOTHING RETURNING key, id",
+        params,
+    )
+    return [(row["key"], row["id"]) for row in rows]
+
+
+async def _refuse_unknown(guild_id: int, refs: Iterable[AccountRef]) -> None:
+    """Raise NotFound when the guild or a member of these accounts is not known to the bot."""
     if not await Guild.exists(id=guild_id):
         raise NotFound(f"server {guild_id} is not known to the bot")
-    user_ids = {ref.user_id for ref in missing if ref.user_id is not None}
+    user_ids = {ref.user_id for ref in refs if ref.user_id is not None}
     if user_ids:
         known = set(await User.filter(id__in=user_ids).values_list("id", flat=True))
         if unknown := sorted(user_ids - known):
             raise NotFound(f"member <@{unknown[0]}> is not known to the bot")
-    await Account.bulk_create(
-        [
-            Account(guild_id=guild_id, kind=ref.kind, user_id=ref.user_id, key=ref.key)
-            for ref in missing
-        ],
-        ignore_conflicts=True,
-    )
-    keys = [ref.key for ref in missing]
-    rows = await Account.filter(guild_id=guild_id, key__in=keys).values_list("key", "id")
-    found.update({wanted[key]: account_id for key, account_id in rows})
-    return found
 
 
 # -- posting -------------------------------------------------------------------------------
@@ -266,7 +293,7 @@ async def post(
     """Post a balanced transaction; with a reference already posted, return that one.
 
     Atomic on its own, and a savepoint inside a caller's `in_transaction()`. Accounts are
-    created on demand (a member's needs their user row).
+    created on demand (a member's needs their user row) at the cost of one more statement.
     """
     tx_kind = _check_kind(kind)
     if tx_kind is TxKind.REVERSAL:
@@ -292,13 +319,14 @@ async def post(
                 pairs=[(ids[line.account], line.amount) for line in checked],
             )
     except IntegrityError:
-        if reference is None:
-            raise
-        # a concurrent post of the same reference committed first: that one stands
-        existing = await Transaction.get_or_none(guild_id=guild_id, reference=reference)
-        if existing is None:
-            raise
-        return existing
+        if reference is not None:
+            # a concurrent post of the same reference committed first: that one stands
+            existing = await Transaction.get_or_none(guild_id=guild_id, reference=reference)
+            if existing is not None:
+                return existing
+        # new accounts of an unknown guild or member fail their foreign keys
+        await _refuse_unknown(guild_id, (line.account for line in checked))
+        raise
 
 
 async def _write(

@@ -239,6 +239,27 @@ async def test_unknown_member_or_guild_is_not_found_and_nothing_is_written(guild
     assert await counts() == (0, 0, 0)
 
 
+async def test_unknown_member_inside_a_callers_transaction_leaves_it_usable(guilds):
+    """The failed account insert rolls back to the posting's savepoint, not the caller's work."""
+    async with in_transaction():
+        await ledger.post(GUILD, kind=TxKind.SALE, memo="mine", lines=sale("3"), reference="a")
+        with pytest.raises(NotFound, match="member <@999>"):
+            await ledger.post(
+                GUILD,
+                kind=TxKind.PAYROLL,
+                memo="x",
+                lines=[
+                    Line(EXPENSES, D("2")),
+                    Line(member(BOB), D("-1")),
+                    Line(member(999), D("-1")),
+                ],
+                reference="b",
+            )
+        await ledger.post(GUILD, kind=TxKind.SALE, memo="more", lines=sale("4"), reference="c")
+    assert await counts() == (2, 2, 4)  # treasury and income; no account for Bob
+    assert await ledger.balance(GUILD, TREASURY) == D("7.00")
+
+
 async def test_reversal_undoes_once_and_keeps_the_original(guilds):
     tx = await ledger.post(GUILD, kind=TxKind.SALE, memo="oops", lines=sale("70.00"), at=T0)
     rev = await ledger.reverse(GUILD, tx.id, memo="wrong amount", actor_id=BOB, at=T0)
@@ -311,6 +332,6 @@ async def test_posting_costs_the_same_few_queries_for_any_number_of_lines(guilds
         await ledger.post(GUILD, kind=TxKind.PAYROLL, memo="p", lines=small, reference="r2")
     with count_queries() as replay:
         await ledger.post(GUILD, kind=TxKind.PAYROLL, memo="p", lines=small, reference="r")
-    assert len(new_accounts) <= 8
+    assert len(new_accounts) <= 4  # accounts, insert the new ones, tx, entries
     assert len(many) == len(few) <= 4  # look up reference, accounts; insert tx, entries
     assert len(replay) == 1
