@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 from core.errors import InvalidInput
 
@@ -51,28 +53,42 @@ def cents(value: Decimal) -> Decimal:
 def split(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     """Split `total` by `weights` with largest-remainder rounding: the parts sum to `total`.
 
-    Ties in the remainder go to the earlier entry, so callers should pass a stable order.
+    Each part is floor(total × weight / sum) cents, and the cents left over go one each to the
+    largest remainders. Exact (whole numbers of cents, weights scaled to whole numbers), so
+    equal remainders are truly equal: ties go to the earlier entry, so callers should pass a
+    stable order.
     """
     if total != total.quantize(CENT):
         raise ValueError("total must be whole cents")
     if not weights:
         return []
-    weights = [Decimal(w) for w in weights]
-    if any(w < 0 for w in weights):
+    whole = _whole_weights(weights)
+    if any(w < 0 for w in whole):
         raise ValueError("weights must not be negative")
-    weight_sum = sum(weights)
+    weight_sum = sum(whole)
     if weight_sum == 0:
         raise ValueError("at least one weight must be positive")
-    total_cents = int(total / CENT)
-    exact = [Decimal(total_cents) * w / weight_sum for w in weights]
-    floors = [int(x.to_integral_value(rounding=ROUND_DOWN)) for x in exact]
+    total_cents = int(total.scaleb(2))
     if total_cents < 0:
         raise ValueError("total must not be negative")
+    parts = [divmod(total_cents * w, weight_sum) for w in whole]
+    floors = [part for part, _ in parts]
+    remainders = [rest for _, rest in parts]
     left = total_cents - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:left]:
-        floors[i] += 1
-    return [Decimal(c) * CENT for c in floors]
+    if left:
+        # a stable sort keeps equal remainders in entry order, reversed or not
+        for i in sorted(range(len(whole)), key=remainders.__getitem__, reverse=True)[:left]:
+            floors[i] += 1
+    return [Decimal(c).scaleb(-2) for c in floors]
+
+
+def _whole_weights(weights: Sequence[Decimal | int]) -> list[int]:
+    """The weights as whole numbers in the same proportions (Decimal weights scaled up)."""
+    if all(type(w) is int for w in weights):
+        return list(weights)  # type: ignore[arg-type]
+    exact = [Fraction(w) for w in weights]
+    scale = math.lcm(*(f.denominator for f in exact))
+    return [f.numerator * (scale // f.denominator) for f in exact]
 
 
 def fmt(amount: Decimal) -> str:

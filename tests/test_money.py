@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -72,3 +74,52 @@ def test_split_always_adds_up_and_is_fair(total: Decimal, weights: list[int]):
     for part, weight in zip(parts, weights, strict=True):
         exact = total * weight / sum(weights)
         assert abs(part - exact) < Decimal("0.01")
+
+
+def test_split_equal_remainders_go_to_the_earlier_entry():
+    # 860220 cents × 18/52 and × 5/52 both leave 6/13 of a cent: the one cent left goes to the
+    # earlier entry, whatever the size of the parts
+    assert split(Decimal("8602.20"), [13, 18, 5, 16]) == [
+        Decimal("2150.55"),
+        Decimal("2977.69"),
+        Decimal("827.13"),
+        Decimal("2646.83"),
+    ]
+
+
+def test_split_by_decimal_weights_is_exact():
+    assert split(Decimal("1.00"), [Decimal("0.5"), Decimal("1"), Decimal("1.5")]) == [
+        Decimal("0.17"),
+        Decimal("0.33"),
+        Decimal("0.50"),
+    ]
+
+
+def largest_remainder(total: Decimal, weights: list[int | Decimal]) -> list[Decimal]:
+    """The rule spelt out with exact fractions: floors, then a cent each to the largest
+    remainders, ties to the earlier entry."""
+    cents = int(total * 100)
+    exact = [cents * Fraction(w) / sum(map(Fraction, weights)) for w in weights]
+    floors = [math.floor(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[: cents - sum(floors)]:
+        floors[i] += 1
+    return [Decimal(c) / 100 for c in floors]
+
+
+@given(
+    total=st.decimals(min_value=0, max_value=MAX_AMOUNT, places=2),
+    weights=st.lists(
+        st.one_of(
+            st.integers(min_value=0, max_value=10**7),
+            st.sampled_from([1, 2, 3, 5, 6, 7, 13, 10**6, 10**6 + 1]),
+            st.decimals(min_value=0, max_value=10**4, places=3),
+        ),
+        min_size=1,
+        max_size=30,
+    ).filter(lambda w: sum(w) > 0),
+)
+def test_split_is_the_exact_largest_remainder(total: Decimal, weights: list[int | Decimal]):
+    parts = split(total, weights)
+    assert parts == largest_remainder(total, weights)
+    assert all(part == part.quantize(Decimal("0.01")) for part in parts)
