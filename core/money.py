@@ -79,7 +79,7 @@ def split(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
         # a stable sort keeps equal remainders in entry order, reversed or not
         for i in sorted(range(len(whole)), key=remainders.__getitem__, reverse=True)[:left]:
             floors[i] += 1
-    return [Decimal(c).scaleb(-2) for c in floors]
+    return [Decimal(c) * CENT for c in floors]
 
 
 def _whole_weights(weights: Sequence[Decimal | int]) -> list[int]:
