@@ -6,10 +6,11 @@ qualify (enough time in channel), by time in channel or in equal shares. A parti
 donate their share: it goes to the others. Largest-remainder rounding makes the payouts add up
 to the pot to the cent; if nobody is left to pay, the pot goes to the org.
 
-The commit reads and writes a fixed number of rows whatever the number of participants (the
-event row locked, its sessions, expenses and donations, one update, one bulk insert, one
-ledger transaction), and runs once: the event row lock and a conditional update on
-`payroll_processed` make a second commit, even a simultaneous one, find the payroll done.
+The commit sends a fixed number of statements whatever the number of participants (the event
+row locked, each participant's time and donation computed by the database, the expenses, one
+update, one bulk insert, one ledger posting: at most 10, new ledger accounts included), and
+runs once: the event row lock and a conditional update on `payroll_processed` make a second
+commit, even a simultaneous one, find the payroll done.
 
 Ledger posting, one transaction per event (reference `mining:event:ID:payroll`):
 TREASURY +gross, MEMBER(u) −(share + expenses repaid) for each member owed something,
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from tortoise.transactions import in_transaction
 
@@ -39,14 +41,15 @@ from plugins.mining.models import (
     PayoutStatus,
     PayrollMode,
 )
-from plugins.mining.participants import Participant, load_sessions, participants_of
+from plugins.mining.participants import Participant, participants
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True)
-class Share:
+class Share(NamedTuple):
+    """One member's line of a payroll (a tuple: cheap to build by the thousand)."""
+
     user_id: int
     name: str
     seconds: int
@@ -116,19 +119,22 @@ def compute(
     else:
         amounts = {}
         org_cut, pot = org_cut + pot, ZERO
-    qualified_ids = {p.user_id for p in qualified}
-    ordered = [*qualified, *(p for p in people if p.user_id not in qualified_ids)]
+    unqualified = [p for p in people if p.seconds < min_seconds]
     shares = [
         Share(
             p.user_id,
             p.name,
             p.seconds,
-            p.user_id in qualified_ids,
-            p.user_id in donors and p.user_id in qualified_ids,
+            True,
+            p.user_id in donors,
             amounts.get(p.user_id, ZERO),
             repaid.pop(p.user_id, ZERO),
         )
-        for p in ordered
+        for p in qualified
+    ]
+    shares += [
+        Share(p.user_id, p.name, p.seconds, False, False, ZERO, repaid.pop(p.user_id, ZERO))
+        for p in unqualified
     ]
     names = names or {}
     shares += [
@@ -173,15 +179,11 @@ class Rules:
 
 
 async def _figures(event: MiningEvent, rules: Rules, *, now: datetime) -> Payroll:
-    """Read sessions, expenses and donations (three queries) and compute."""
-    found, names = await load_sessions(event.id)
-    people = participants_of(
-        event, found, names, now=now, min_session_seconds=rules.min_session_seconds
-    )
+    """Read each participant's time and donation (one query) and the expenses, and compute."""
+    people = await participants(event, now=now, min_session_seconds=rules.min_session_seconds)
     expense_rows = await MiningExpense.filter(event_id=event.id).values_list(
         "paid_by_id", "amount_auec", "paid_by__display_name", "paid_by__username"
     )
-    donors = set(await MiningDonation.filter(event_id=event.id).values_list("user_id", flat=True))
     payer_names = {uid: display or username for uid, _, display, username in expense_rows}
     return compute(
         event_id=event.id,
@@ -189,7 +191,7 @@ async def _figures(event: MiningEvent, rules: Rules, *, now: datetime) -> Payrol
         gross=Decimal(str(event.total_value_auec)),
         expenses=[(uid, Decimal(str(amount))) for uid, amount, *_ in expense_rows],
         people=people,
-        donors=donors,
+        donors={p.user_id for p in people if p.donated},
         mode=rules.mode,
         org_cut_percent=rules.org_cut_percent,
         min_seconds=rules.min_minutes_to_qualify * 60,
