@@ -174,7 +174,8 @@ async def event_sessions(
 ) -> list[tuple[int, int, datetime, datetime | None, bool, str]]:
     """(user, channel, start, end, is_org_member, name) of every session of the event.
 
-    Read without building model objects: payroll reads thousands of these at once.
+    Read without building model objects. Payroll and `participants` now get the times from
+    `time_sql`; this is the input of the Python reference (`participants.participants_of`).
     """
     conn = connections.get("default")
     p = "$1" if conn.capabilities.dialect == "postgres" else "?"
