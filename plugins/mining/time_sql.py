@@ -14,7 +14,8 @@ database returns one row per member, as few rows as a plain `SUM(duration_second
 Exact to the microsecond on both backends: PostgreSQL subtracts timestamps into intervals;
 SQLite holds Python's ISO text (`2026-01-04 18:00:00.123456+00:00`, offset as written), whose
 whole seconds come from `julianday` (which keeps milliseconds only) and microseconds from the
-text, so the arithmetic is on integer microseconds.
+text (six digits, as Python writes them), so the arithmetic is on integer microseconds. Needs
+SQLite 3.35+ (window functions, MATERIALIZED).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ MemberRow = tuple[int, int, int, bool, bool, bool, str | None]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
-# One user's row per member with counted time: the union from the windowed intervals, the
+# One row per member with counted time: the union from the windowed intervals, the
 # sessions and org flag of counted intervals only, "in channel" from any open session.
 _OUTER = """
 SELECT t.user_id, t.seconds, t.sessions, t.org, t.in_channel, d.id IS NOT NULL,
