@@ -171,6 +171,12 @@ class RedLegionBot(discord.Client):
             raise PermissionDenied(f"/{name} needs the {needed} level; you have {have}.")
         return have
 
+    async def remember(self, member: discord.Member) -> None:
+        """Give a member named in a command (not the caller) their user and membership rows,
+        which ledger accounts, payouts and loans point at."""
+        guild = member.guild
+        await self.known_members.ensure(guild.id, member_info(self.settings, member), guild.name)
+
     async def level_of(self, member: discord.Member) -> Level:
         role_ids = [r.id for r in member.roles if not r.is_default()]
         return await level_of(

@@ -56,14 +56,6 @@ async def material_choices(
     return [app_commands.Choice(name=m.name, value=m.name) for m in await search_materials(current)]
 
 
-async def _ensure_member(interaction: Interaction, who: discord.Member) -> None:
-    """A member named in a command gets their user row, which their account needs."""
-    from core.bot import member_info
-
-    bot = interaction.client
-    await bot.known_members.ensure(_guild(interaction), member_info(bot.settings, who))
-
-
 @requires(Level.MEMBER)
 class PriceGroup(app_commands.Group, name="price", description="Material prices"):
     @app_commands.command(name="check", description="A material's price here, or all of them")
@@ -159,7 +151,7 @@ class TradeGroup(app_commands.Group, name="trade", description="Record the org's
     ) -> None:
         found = await find_material(material)
         if member is not None:
-            await _ensure_member(interaction, member)
+            await interaction.client.remember(member)
         trade = await record_trade(
             _guild(interaction),
             side=side,

@@ -14,7 +14,7 @@ from decimal import Decimal
 import discord
 from discord import app_commands
 
-from core.bot import RedLegionBot, member_info
+from core.bot import RedLegionBot
 from core.errors import InvalidInput, PermissionDenied
 from core.money import fmt
 from core.permissions import Level, requires
@@ -189,9 +189,8 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
     ) -> None:
         if member.bot:
             raise InvalidInput("bots don't borrow: pick a member")
-        bot = interaction.client
         guild_id = _guild(interaction)
-        await bot.known_members.ensure(guild_id, member_info(bot.settings, member))
+        await interaction.client.remember(member)
         settings = _settings(interaction)
         loan = await issue_loan(
             guild_id,
@@ -199,7 +198,7 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
             amount,
             officer_id=interaction.user.id,
             settings=settings,
-            at=bot.clock.now(),
+            at=interaction.client.clock.now(),
             term_days=term_days,
             rate=rate,
             reason=reason,

@@ -50,11 +50,8 @@ def _now(interaction: Interaction) -> Any:
 
 async def _known(interaction: Interaction, who: discord.Member | discord.User) -> int:
     """A member named in a command gets their user and membership rows (payouts need them)."""
-    from core.bot import member_info
-
     if isinstance(who, discord.Member):
-        bot = interaction.client
-        await bot.known_members.ensure(_guild(interaction), member_info(bot.settings, who))
+        await interaction.client.remember(who)
     return who.id
 
 
