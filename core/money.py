@@ -63,7 +63,7 @@ def split(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     if not weights:
         return []
     whole = _whole_weights(weights)
-    if any(w < 0 for w in whole):
+    if min(whole) < 0:
         raise ValueError("weights must not be negative")
     weight_sum = sum(whole)
     if weight_sum == 0:
@@ -71,11 +71,10 @@ def split(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     total_cents = int(total.scaleb(2))
     if total_cents < 0:
         raise ValueError("total must not be negative")
-    parts = [divmod(total_cents * w, weight_sum) for w in whole]
-    floors = [part for part, _ in parts]
-    remainders = [rest for _, rest in parts]
+    floors = [total_cents * w // weight_sum for w in whole]
     left = total_cents - sum(floors)
     if left:
+        remainders = [total_cents * w % weight_sum for w in whole]
         # a stable sort keeps equal remainders in entry order, reversed or not
         for i in sorted(range(len(whole)), key=remainders.__getitem__, reverse=True)[:left]:
             floors[i] += 1

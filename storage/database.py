@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Self
 
+from asyncpg import Connection
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from core.plugin_spec import PluginSpec
@@ -24,13 +26,36 @@ def backend_of(url: str) -> str:
     return "sqlite" if scheme == "sqlite" else "postgres"
 
 
+async def keep_session(connection: Connection) -> None:
+    """asyncpg pool reset that sends nothing: the bot leaves no session state behind.
+
+    By default asyncpg resets each connection it takes back (advisory locks, cursors, LISTEN,
+    `SET`s) with one more round trip: a second round trip for every query sent outside a
+    transaction. Nothing here takes session locks, listens, holds cursors or changes session
+    settings; asyncpg still rolls back a transaction left open before calling this.
+    """
+
+
+def connection_config(url: str) -> str | dict[str, Any]:
+    """Tortoise's connection settings for `url`: PostgreSQL's pool without the reset query."""
+    if backend_of(url) == "sqlite":
+        return url
+    config = expand_db_url(url)
+    config["credentials"]["reset"] = keep_session
+    return config
+
+
 def tortoise_config(url: str, plugins: Iterable[PluginSpec]) -> dict[str, Any]:
-    backend_of(url)
     apps: dict[str, dict[str, Any]] = {"core": dict(CORE_APP)}
     for spec in plugins:
         if spec.models:  # a plugin without tables is no Tortoise app
             apps[spec.name] = {"models": [spec.models], "migrations": spec.migrations}
-    return {"connections": {"default": url}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+    return {
+        "connections": {"default": connection_config(url)},
+        "apps": apps,
+        "use_tz": True,
+        "timezone": "UTC",
+    }
 
 
 class Database:

@@ -203,7 +203,12 @@ class EventGroup(app_commands.Group, name="event", description="Mining events"):
     async def cancel(self, interaction: Interaction, event: int) -> None:
         guild_id = _guild(interaction)
         async with tracker_for(interaction.client).changing(guild_id):
-            cancelled = await events.cancel_event(guild_id, event, at=_now(interaction))
+            cancelled = await events.cancel_event(
+                guild_id,
+                event,
+                at=_now(interaction),
+                min_session_seconds=_settings(interaction).min_session_seconds,
+            )
         await _say(interaction, f"**{events.label(cancelled)}** is cancelled.")
 
     @requires(Level.MEMBER)

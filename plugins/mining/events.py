@@ -20,7 +20,7 @@ from core.models import Guild, GuildMembership
 from plugins.mining import sessions
 from plugins.mining.channels import approved_channel_ids
 from plugins.mining.models import EventStatus, MiningEvent, MiningParticipation
-from plugins.mining.participants import Participant, participants
+from plugins.mining.participants import Participant, freeze_times, participants
 
 log = logging.getLogger(__name__)
 
@@ -199,13 +199,13 @@ async def stop_event(
             await _refuse(guild_id, event_id, "stop")
         closed = await sessions.close_sessions([event_id], at)
         event = await get_event(guild_id, event_id)
-        people = await participants(event, now=at, min_session_seconds=min_session_seconds)
-        event.total_participants = len(people)
-        await event.save(update_fields=["total_participants", "updated_at"])
+        await freeze_times(event, min_session_seconds=min_session_seconds)
     return event, closed
 
 
-async def cancel_event(guild_id: int, event_id: int, *, at: datetime) -> MiningEvent:
+async def cancel_event(
+    guild_id: int, event_id: int, *, at: datetime, min_session_seconds: int = 30
+) -> MiningEvent:
     """Cancel a planned or active event; an active one's open sessions close at `at`."""
     async with in_transaction():
         changed = await MiningEvent.filter(
@@ -216,7 +216,9 @@ async def cancel_event(guild_id: int, event_id: int, *, at: datetime) -> MiningE
         if not changed:
             await _refuse(guild_id, event_id, "cancel")
         await sessions.close_sessions([event_id], at)
-    return await get_event(guild_id, event_id)
+        event = await get_event(guild_id, event_id)
+        await freeze_times(event, min_session_seconds=min_session_seconds)
+    return event
 
 
 async def active_event_ids(guild_id: int) -> list[int]:

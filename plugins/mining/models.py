@@ -52,6 +52,9 @@ class MiningEvent(Model):
     ended_at = fields.DatetimeField(null=True)
     # the bot's last sign of life while the event was active (restart reconciliation)
     last_seen_at = fields.DatetimeField(null=True)
+    # the minimum session length the member times were counted with when the event ended
+    # (mining_member_times), NULL while it runs: its times are computed live
+    times_min_session_seconds = fields.IntField(null=True)
     # how the committed payroll was computed (set by the commit, with payroll_processed)
     payroll_mode = fields.CharEnumField(
         PayrollMode, max_length=10, null=True, description="time or equal"
@@ -110,6 +113,30 @@ class MiningParticipation(Model):
     class Meta:
         table = "mining_participation"
         indexes = (("event_id", "user_id"),)
+
+
+class MiningMemberTime(Model):
+    """A member's counted time in an event that has ended, computed once when it ended.
+
+    An ended event's sessions never change again, so payroll, the report and `show` read
+    these rows rather than re-running the union-of-sessions query over every session.
+    """
+
+    id = fields.IntField(primary_key=True)
+    event = fields.ForeignKeyField(
+        "mining.MiningEvent", related_name="member_times", on_delete=fields.CASCADE
+    )
+    user = fields.ForeignKeyField(
+        "core.User", related_name="mining_member_times", on_delete=fields.CASCADE
+    )
+    seconds = fields.IntField()
+    # counted sessions
+    sessions = fields.IntField()
+    is_org_member = fields.BooleanField()
+
+    class Meta:
+        table = "mining_member_times"
+        unique_together = (("event", "user"),)
 
 
 class MiningYield(Model):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
 from plugins.mining import sessions, time_sql
-from plugins.mining.models import MiningEvent
+from plugins.mining.models import MiningEvent, MiningMemberTime
 from plugins.mining.timeline import MemberTime, Session, member_times
 
 
@@ -23,28 +24,64 @@ class Participant(NamedTuple):
 
 
 def _order(people: list[Participant]) -> list[Participant]:
-    """Longest first, ties by name, then id: the order payroll's tie-breaks follow."""
-    people.sort(key=lambda p: (-p.seconds, p.name.casefold(), p.user_id))
+    """Longest first, ties by user id: the order payroll's tie-breaks follow.
+
+    Not by name: a member renamed between a payroll's preview and its commit must not move a
+    cent. The SQL reads return this order themselves.
+    """
+    people.sort(key=lambda p: (-p.seconds, p.user_id))
     return people
+
+
+def _from_rows(rows: Sequence[Sequence[object]], dialect: str) -> list[Participant]:
+    """Participants from `time_sql` rows (already in Participant's order and sorted)."""
+    if dialect == "postgres":  # real booleans: the row is the tuple
+        return list(map(Participant._make, rows))
+    return [Participant(u, n, s, c, o == 1, i == 1, d == 1) for u, n, s, c, o, i, d in rows]
 
 
 async def participants(
     event: MiningEvent, *, now: datetime, min_session_seconds: int
 ) -> list[Participant]:
-    """Participants with counted time (`timeline`'s rule, computed in SQL), longest first."""
-    rows = await time_sql.member_times(
+    """Participants with counted time (`timeline`'s rule, computed in SQL), longest first.
+
+    An ended event's times were frozen with the rule in force when it ended
+    (`freeze_times`): `now` and `min_session_seconds` only apply to a running one.
+    """
+    if event.times_min_session_seconds is not None:
+        rows = await time_sql.frozen_times(event.id)
+    else:
+        rows = await time_sql.member_times(
+            event.id,
+            window_start=event.started_at,
+            window_end=event.ended_at,
+            now=now,
+            min_session_seconds=min_session_seconds,
+        )
+    return _from_rows(rows, sessions.dialect())
+
+
+async def freeze_times(event: MiningEvent, *, min_session_seconds: int) -> int:
+    """Count an event's member times once, as it ends (its sessions are all closed).
+
+    Returns how many members took part. Call it in the transaction that ends the event.
+    """
+    if event.ended_at is None:
+        raise ValueError(f"event #{event.id} has not ended")
+    await time_sql.freeze(
         event.id,
         window_start=event.started_at,
         window_end=event.ended_at,
-        now=now,
         min_session_seconds=min_session_seconds,
     )
-    return _order(
-        [
-            Participant(uid, name or str(uid), seconds, count, org, in_channel, donated)
-            for uid, seconds, count, org, in_channel, donated, name in rows
-        ]
+    # counted, not taken from the INSERT: Tortoise's asyncpg client reports an INSERT's OID
+    # field ("INSERT 0 n") as its row count
+    event.total_participants = await MiningMemberTime.filter(event_id=event.id).count()
+    event.times_min_session_seconds = min_session_seconds
+    await event.save(
+        update_fields=["times_min_session_seconds", "total_participants", "updated_at"]
     )
+    return event.total_participants
 
 
 # -- the reference: every session read, the rule applied in Python --------------------------

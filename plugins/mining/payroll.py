@@ -112,35 +112,34 @@ def compute(
     org_cut = cents((gross - expense_total) * org_cut_percent / HUNDRED)
     pot = gross - expense_total - org_cut
     qualified = [p for p in people if p.seconds >= min_seconds]
-    takers = [p for p in qualified if p.user_id not in donors]
+    takers = [p for p in qualified if p.user_id not in donors] if donors else qualified
     if takers and pot > 0:
-        weights = [p.seconds if mode is PayrollMode.TIME else 1 for p in takers]
-        amounts = dict(zip((p.user_id for p in takers), split(pot, weights), strict=True))
+        weights = [p.seconds for p in takers] if mode is PayrollMode.TIME else [1] * len(takers)
+        parts = iter(split(pot, weights))
+        # the takers' parts in qualified order, a donor's share zero
+        owed = [ZERO if p.user_id in donors else next(parts) for p in qualified]
     else:
-        amounts = {}
+        owed = [ZERO] * len(qualified)
         org_cut, pot = org_cut + pot, ZERO
-    unqualified = [p for p in people if p.seconds < min_seconds]
+    # reimbursements are added after: a few payers, not a lookup per member
     shares = [
-        Share(
-            p.user_id,
-            p.name,
-            p.seconds,
-            True,
-            p.user_id in donors,
-            amounts.get(p.user_id, ZERO),
-            repaid.pop(p.user_id, ZERO),
-        )
-        for p in qualified
+        Share(p.user_id, p.name, p.seconds, True, p.user_id in donors, amount, ZERO)
+        for p, amount in zip(qualified, owed, strict=True)
     ]
     shares += [
-        Share(p.user_id, p.name, p.seconds, False, False, ZERO, repaid.pop(p.user_id, ZERO))
-        for p in unqualified
+        Share(p.user_id, p.name, p.seconds, False, False, ZERO, ZERO)
+        for p in people
+        if p.seconds < min_seconds
     ]
-    names = names or {}
-    shares += [
-        Share(uid, names.get(uid, str(uid)), 0, False, False, ZERO, amount)
-        for uid, amount in sorted(repaid.items())
-    ]
+    if repaid:
+        for i, share in enumerate(shares):
+            if share.user_id in repaid:
+                shares[i] = share._replace(reimbursed=repaid.pop(share.user_id))
+        names = names or {}
+        shares += [
+            Share(uid, names.get(uid, str(uid)), 0, False, False, ZERO, amount)
+            for uid, amount in sorted(repaid.items())
+        ]
     return Payroll(
         event_id,
         event_name,

@@ -21,6 +21,7 @@ from functools import cache
 
 from tortoise import connections
 
+from plugins.mining import time_sql
 from plugins.mining.models import EventStatus
 
 TABLE = "mining_participation"
@@ -181,7 +182,7 @@ async def event_sessions(
     p = "$1" if conn.capabilities.dialect == "postgres" else "?"
     _, rows = await conn.execute_query(
         "SELECT p.user_id, p.channel_id, p.session_start, p.session_end, p.is_org_member, "
-        f"COALESCE(u.display_name, u.username) FROM {TABLE} p "
+        f"{time_sql.NAME} FROM {TABLE} p "
         f"JOIN users u ON u.id = p.user_id WHERE p.event_id = {p}",
         [event_id],
     )

@@ -11,6 +11,11 @@ ordered by start,
 which is one window function (`MAX(end) OVER (… ROWS … 1 PRECEDING)`) and one aggregate. The
 database returns one row per member, as few rows as a plain `SUM(duration_seconds)` would.
 
+While an event runs the statement is read live (`member_times`). When it ends, the same rows
+are written once to `mining_member_times` (`freeze`): an ended event's sessions never change,
+so its readers (`frozen_times`) get an indexed read instead of the window function over every
+session.
+
 Exact to the microsecond on both backends: PostgreSQL subtracts timestamps into intervals;
 SQLite holds Python's ISO text (`2026-01-04 18:00:00.123456+00:00`, offset as written), whose
 whole seconds come from `julianday` (which keeps milliseconds only) and microseconds from the
@@ -25,21 +30,44 @@ from functools import cache
 
 from tortoise import connections
 
-# (user_id, seconds, counted sessions, is_org_member, in_channel, donated, name)
-MemberRow = tuple[int, int, int, bool, bool, bool, str | None]
+# A row of the reads, in `participants.Participant`'s order: (user_id, name, seconds, counted
+# sessions, is_org_member, in_channel, donated), longest first, ties by user id. PostgreSQL
+# gives booleans, SQLite 0 or 1.
+MemberRow = tuple[int, str, int, int, bool, bool, bool]
+
+# a member's name as `core.members` shows it: display name, else username, else the id
+NAME = "COALESCE(NULLIF(u.display_name, ''), NULLIF(u.username, ''), CAST(u.id AS TEXT))"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
-# One row per member with counted time: the union from the windowed intervals, the
-# sessions and org flag of counted intervals only, "in channel" from any open session.
-_OUTER = """
-SELECT t.user_id, t.seconds, t.sessions, t.org, t.in_channel, d.id IS NOT NULL,
-       COALESCE(u.display_name, u.username)
+# The live read: one row per member with counted time, the union from the windowed
+# intervals, the sessions and org flag of counted intervals only, "in channel" from any open
+# session.
+_OUTER = f"""
+SELECT t.user_id, {NAME}, t.seconds, t.sessions, t.org, t.in_channel, d.id IS NOT NULL
 FROM t
 JOIN users u ON u.id = t.user_id
-LEFT JOIN mining_donations d ON d.event_id = {event} AND d.user_id = t.user_id
+LEFT JOIN mining_donations d ON d.event_id = {{event}} AND d.user_id = t.user_id
 WHERE t.seconds > 0
+ORDER BY t.seconds DESC, t.user_id
+"""
+
+# When the event ends: the same rows, written once to mining_member_times.
+_FREEZE = """
+INSERT INTO mining_member_times (event_id, user_id, seconds, sessions, is_org_member)
+{times}
+SELECT {event}, t.user_id, t.seconds, t.sessions, t.org FROM t WHERE t.seconds > 0
+"""
+
+# An ended event's frozen rows, in the MemberRow shape.
+_FROZEN = f"""
+SELECT m.user_id, {NAME}, m.seconds, m.sessions, m.is_org_member, {{false}}, d.id IS NOT NULL
+FROM mining_member_times m
+JOIN users u ON u.id = m.user_id
+LEFT JOIN mining_donations d ON d.event_id = m.event_id AND d.user_id = m.user_id
+WHERE m.event_id = {{event}}
+ORDER BY m.seconds DESC, m.user_id
 """
 
 _POSTGRES = """
@@ -63,7 +91,7 @@ WITH c AS (
            COALESCE(BOOL_OR(org) FILTER (WHERE counted), FALSE) AS org,
            BOOL_OR(open) AS in_channel
     FROM w GROUP BY user_id
-)""" + _OUTER.format(event="$1")
+)"""
 
 
 def _sqlite_us(column: str) -> str:
@@ -104,12 +132,20 @@ WITH r AS MATERIALIZED (
            MAX(CASE WHEN counted THEN org ELSE 0 END) AS org,
            MAX(open) AS in_channel
     FROM w GROUP BY user_id
-)""" + _OUTER.format(event="?1")
+)"""
 
 
 @cache
-def _statement(dialect: str) -> str:
-    return _POSTGRES if dialect == "postgres" else _SQLITE
+def _statement(dialect: str, kind: str) -> str:
+    """The live read, the freeze or the frozen read, in the dialect's SQL."""
+    postgres = dialect == "postgres"
+    event = "$1" if postgres else "?1"
+    if kind == "frozen":
+        return _FROZEN.format(event=event, false="FALSE" if postgres else "0")
+    times = _POSTGRES if postgres else _SQLITE
+    if kind == "freeze":
+        return _FREEZE.format(times=times, event=event)
+    return times + _OUTER.format(event=event)
 
 
 def _utc(at: datetime) -> datetime:
@@ -120,6 +156,22 @@ def _us(at: datetime) -> int:
     return (_utc(at) - EPOCH) // MICROSECOND
 
 
+def _params(
+    dialect: str,
+    event_id: int,
+    window_start: datetime | None,
+    window_end: datetime | None,
+    now: datetime,
+    min_session_seconds: int,
+) -> list[object]:
+    upper = window_end or now
+    minimum = timedelta(seconds=min_session_seconds)
+    if dialect == "postgres":
+        return [event_id, window_start, upper, now, minimum]
+    start = _us(window_start) if window_start is not None else None
+    return [event_id, start, _us(upper), _us(now), minimum // MICROSECOND]
+
+
 async def member_times(
     event_id: int,
     *,
@@ -128,17 +180,26 @@ async def member_times(
     now: datetime,
     min_session_seconds: int,
 ) -> list[MemberRow]:
-    """One row per member with counted time in the event (in no particular order)."""
+    """One row per member with counted time in the event."""
     conn = connections.get("default")
     dialect = conn.capabilities.dialect
-    upper = window_end or now
-    minimum = timedelta(seconds=min_session_seconds)
-    if dialect == "postgres":
-        params: list[object] = [event_id, window_start, upper, now, minimum]
-    else:
-        start = _us(window_start) if window_start is not None else None
-        params = [event_id, start, _us(upper), _us(now), minimum // MICROSECOND]
-    _, rows = await conn.execute_query(_statement(dialect), params)
-    return [
-        (row[0], row[1], row[2], bool(row[3]), bool(row[4]), bool(row[5]), row[6]) for row in rows
-    ]
+    params = _params(dialect, event_id, window_start, window_end, now, min_session_seconds)
+    _, rows = await conn.execute_query(_statement(dialect, "live"), params)
+    return rows
+
+
+async def freeze(
+    event_id: int, *, window_start: datetime | None, window_end: datetime, min_session_seconds: int
+) -> None:
+    """Write the ended event's member times to mining_member_times (one statement)."""
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    params = _params(dialect, event_id, window_start, window_end, window_end, min_session_seconds)
+    await conn.execute_query(_statement(dialect, "freeze"), params)
+
+
+async def frozen_times(event_id: int) -> list[MemberRow]:
+    """`member_times` of an ended event, as `freeze` wrote them (nobody is in channel)."""
+    conn = connections.get("default")
+    _, rows = await conn.execute_query(_statement(conn.capabilities.dialect, "frozen"), [event_id])
+    return rows

@@ -199,6 +199,51 @@ async def test_stop_counts_participants(world, voice):
     assert sorted(ends) == [(at(60), 57 * 60), (at(60), 58 * 60), (at(60), 59 * 60)]
 
 
+async def test_an_ended_event_keeps_the_times_counted_when_it_ended(world, voice):
+    """Stop counts with the rule then in force; a later rule or stray session changes nothing."""
+    event = await events.create_event(GUILD, at=at())
+    await events.start_event(GUILD, event.id, at=at())
+    await voice(ALICE, None, ROCKS, 1)
+    await voice(BOB, None, ROCKS, 2)
+    await voice(BOB, ROCKS, None, 2.75)  # 45 s: counts under a 30 s minimum
+    stopped, _ = await events.stop_event(GUILD, event.id, at=at(60), min_session_seconds=30)
+    assert stopped.times_min_session_seconds == 30
+    counted = [(ALICE, 59 * 60, 1, False), (BOB, 45, 1, False)]
+
+    async def shown(minimum: int) -> list[tuple]:
+        view = await events.show_event(GUILD, event.id, now=at(90), min_session_seconds=minimum)
+        return [(p.user_id, p.seconds, p.sessions, p.in_channel) for p in view.participants]
+
+    assert await shown(30) == counted
+    assert await shown(600) == counted  # a stricter rule afterwards: Bob still counted
+    await MiningParticipation.create(  # a row written after the end is not counted
+        event_id=event.id, user_id=CARA, channel_id=ROCKS, session_start=at(10), session_end=at(50)
+    )
+    assert await shown(30) == counted
+    assert (await MiningEvent.get(id=event.id)).total_participants == 2
+
+
+async def test_cancelling_an_active_event_keeps_who_took_part(world, voice):
+    event = await events.create_event(GUILD, at=at())
+    await events.start_event(GUILD, event.id, at=at())
+    await voice(ALICE, None, ROCKS, 1)
+    await voice(CARA, None, REFINERY, 0.25)
+    await voice(CARA, REFINERY, None, 0.5)  # 15 s: too short
+    cancelled = await events.cancel_event(GUILD, event.id, at=at(31), min_session_seconds=30)
+    assert (cancelled.status, cancelled.total_participants) == (EventStatus.CANCELLED, 1)
+    view = await events.show_event(GUILD, event.id, now=at(90))
+    assert [(p.user_id, p.seconds, p.in_channel) for p in view.participants] == [
+        (ALICE, 30 * 60, False)
+    ]
+
+
+async def test_cancelling_a_planned_event_counts_nobody(world):
+    event = await events.create_event(GUILD, at=at())
+    cancelled = await events.cancel_event(GUILD, event.id, at=at(1))
+    assert (cancelled.total_participants, cancelled.times_min_session_seconds) == (0, 30)
+    assert (await events.show_event(GUILD, event.id, now=at(2))).participants == []
+
+
 async def test_search_and_label(world):
     a = await events.create_event(GUILD, at=at(), name="Sunday Mining")
     b = await events.create_event(GUILD, at=at(), name="Aaron Halo run")

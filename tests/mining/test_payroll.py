@@ -166,6 +166,25 @@ def test_everything_adds_up_to_the_gross(gross, cut, seconds, expense, equal):
 # -- against the database ----------------------------------------------------------------------
 
 
+async def test_payroll_counts_time_with_the_rule_in_force_when_the_event_ended(world, voice):
+    """Preview and commit read the times frozen at stop, not today's minimum session."""
+    event = await events.create_event(GUILD, at=at())
+    await events.start_event(GUILD, event.id, at=at())
+    await voice(ALICE, None, ROCKS, 0)
+    await voice(BOB, None, ROCKS, 0)
+    await voice(BOB, ROCKS, None, 0.75)  # 45 s
+    await events.stop_event(GUILD, event.id, at=at(15), min_session_seconds=30)
+    await yields.add_yields(GUILD, event.id, [YieldInput("Gold", "1", value="1000.00")])
+    stricter = RULES.model_copy(update={"min_session_seconds": 60})
+
+    preview = await payroll.preview(GUILD, event.id, settings=stricter, now=at(100))
+    committed = await payroll.commit(GUILD, event.id, settings=stricter, at=at(100))
+
+    # pot 900.00 split 900 s : 45 s
+    expected = {ALICE: D("857.14"), BOB: D("42.86")}
+    assert amounts(preview) == amounts(committed) == expected
+
+
 async def test_preview_shows_and_writes_nothing(world, voice):
     event_id = await completed_event(voice, {ALICE: 60, BOB: 30, CARA: 10})
     await expenses.add_expense(GUILD, event_id, amount="100", paid_by=BOB, kind="refinery")

@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from tortoise import connections
 
 from plugins.mining.models import EventStatus, MiningDonation, MiningEvent
-from plugins.mining.participants import load_sessions, participants, participants_of
+from plugins.mining.participants import (
+    freeze_times,
+    load_sessions,
+    participants,
+    participants_of,
+)
 from plugins.mining.timeline import Session, member_times
 from tests.mining.conftest import ALICE, BOB, CARA, DAN, EVE, GUILD, NAMES, T0, at
 
@@ -115,6 +120,21 @@ async def test_database_times_equal_the_reference(world, case):
     assert [p._replace(donated=False) for p in found] == reference
     assert {p.user_id for p in found if p.donated} == case["donors"] & set(expected)
     assert {p.name for p in found} <= {NAMES[u] for u in USERS}
+
+    if event.ended_at is None:
+        return
+    # ended: the times frozen once (sessions still open count until the end) read back the same
+    count = await freeze_times(event, min_session_seconds=case["minimum"])
+    frozen = await participants(event, now=case["now"], min_session_seconds=case["minimum"] + 1)
+    ended = {"now": event.ended_at, "min_session_seconds": case["minimum"]}
+    reference = [
+        p._replace(in_channel=False) for p in participants_of(event, stored, names, **ended)
+    ]
+    assert [p._replace(donated=False) for p in frozen] == reference
+    assert {p.user_id for p in frozen if p.donated} == case["donors"] & {
+        p.user_id for p in reference
+    }
+    assert count == len(reference) == (await MiningEvent.get(id=event.id)).total_participants
 
 
 async def test_overlaps_clipping_and_open_sessions_in_the_database(world):
