@@ -1,0 +1,37 @@
+"""The benchmark still runs (as a user runs it) and prints every figure it promises."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BACKENDS, PG_SERVER
+
+BENCH = Path(__file__).parent.parent / "bench" / "mining_bench.py"
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_mining_bench_prints_its_figures(kind: str):
+    args = ["--events", "60", "--rounds", "1", "--sizes", "4", "1000", "--backends", kind]
+    result = subprocess.run(
+        [sys.executable, str(BENCH), *args, "--pg", PG_SERVER],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.match(rf"{kind}\s+voice .* events/s service, .* raw driver → [\d.]+×", lines[0])
+    for size, line in zip((4, 1000), lines[1::2], strict=True):
+        # a fixed number of queries whatever the size
+        assert re.match(
+            rf"{kind}\s+payroll\s+{size} members: preview .* \(3 queries\), "
+            r"commit .* \(9 queries\); aggregate .* → preview [\d.]+×",
+            line,
+        ), line
+    assert all("the preview's reads by hand" in line for line in lines[2::2])
+    assert len(lines) == 5
