@@ -53,7 +53,8 @@ class MiningEvent(Model):
     # the bot's last sign of life while the event was active (restart reconciliation)
     last_seen_at = fields.DatetimeField(null=True)
     # the minimum session length the member times were counted with when the event ended
-    # (mining_member_times), NULL while it runs: its times are computed live
+    # (mining_member_times); NULL while it runs, or for one that ended before member times were
+    # kept (migration mining 0002): its times are computed live from the sessions
     times_min_session_seconds = fields.IntField(null=True)
     # how the committed payroll was computed (set by the commit, with payroll_processed)
     payroll_mode = fields.CharEnumField(
