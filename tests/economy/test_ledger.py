@@ -7,10 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core import members
 from core.errors import InvalidInput, InvalidState, NotFound
+from core.models import Guild
 from plugins.economy import ledger
 from plugins.economy.ledger import (
     EXPENSES,
@@ -335,3 +337,29 @@ async def test_posting_costs_the_same_few_queries_for_any_number_of_lines(guilds
     assert len(new_accounts) <= 4  # accounts, insert the new ones, tx, entries
     assert len(many) == len(few) <= 4  # look up reference, accounts; insert tx, entries
     assert len(replay) == 1
+
+
+async def test_the_database_refuses_to_change_or_remove_ledger_rows(guilds):
+    """Append-only in the database too: an UPDATE or DELETE from anywhere is refused."""
+    tx = await ledger.post(GUILD, kind=TxKind.SALE, memo="Sold", lines=sale("250.00"), at=T0)
+    before = (await counts(), await ledger.balance(GUILD, TREASURY))
+    tampering = [
+        lambda: Entry.filter(transaction_id=tx.id).update(amount=D("999.00")),
+        lambda: Entry.filter(transaction_id=tx.id).delete(),
+        lambda: Transaction.filter(id=tx.id).update(memo="Nothing happened"),
+        lambda: Transaction.filter(id=tx.id).delete(),
+    ]
+    for tamper in tampering:
+        with pytest.raises(IntegrityError, match="append-only"):
+            await tamper()
+    assert (await counts(), await ledger.balance(GUILD, TREASURY)) == before
+    assert (await Transaction.get(id=tx.id)).memo == "Sold"
+
+
+async def test_deleting_a_guild_takes_its_ledger_and_only_its_ledger(guilds):
+    await ledger.post(GUILD, kind=TxKind.SALE, memo="Ours", lines=sale("10.00"), at=T0)
+    await ledger.post(OTHER_GUILD, kind=TxKind.SALE, memo="Theirs", lines=sale("20.00"), at=T0)
+    await Guild.filter(id=GUILD).delete()
+    assert await Transaction.all().values_list("memo", flat=True) == ["Theirs"]
+    assert await Entry.filter(guild_id=GUILD).count() == 0
+    assert await ledger.balance(OTHER_GUILD, TREASURY) == D("20.00")
