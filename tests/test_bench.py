@@ -35,3 +35,19 @@ def test_mining_bench_prints_its_figures(kind: str):
         ), line
     assert all(re.search(r"by hand: .* with the same split", line) for line in lines[2::2])
     assert len(lines) == 5
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="measures PostgreSQL's pool only")
+def test_pool_bench_prints_both_figures():
+    result = subprocess.run(
+        [sys.executable, str(BENCH.parent / "pool_bench.py"), "--queries", "20", "--pg", PG_SERVER],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(
+        r"postgres SELECT 1 through Tortoise: [\d.]+ ms with keep_session, "
+        r"[\d.]+ ms with asyncpg's reset query → [\d.]+×\n",
+        result.stdout,
+    ), result.stdout
