@@ -7,8 +7,9 @@ donate their share: it goes to the others. Largest-remainder rounding makes the 
 to the pot to the cent; if nobody is left to pay, the pot goes to the org.
 
 The commit sends a fixed number of statements whatever the number of participants (the event
-row locked, each participant's time and donation computed by the database, the expenses, one
-update, one bulk insert, one ledger posting: at most 10, new ledger accounts included), and
+row locked, each participant's time and donation as counted when the event ended, the
+expenses, one update, one bulk insert, one ledger posting: at most 10, new ledger accounts
+included), and
 runs once: the event row lock and a conditional update on `payroll_processed` make a second
 commit, even a simultaneous one, find the payroll done.
 
@@ -178,7 +179,11 @@ class Rules:
 
 
 async def _figures(event: MiningEvent, rules: Rules, *, now: datetime) -> Payroll:
-    """Read each participant's time and donation (one query) and the expenses, and compute."""
+    """Read each participant's time and donation (one query) and the expenses, and compute.
+
+    A completed event's times are the ones frozen when it ended (`participants.freeze_times`);
+    `now` and the session minimum only matter for a preview of a running event.
+    """
     people = await participants(event, now=now, min_session_seconds=rules.min_session_seconds)
     expense_rows = await MiningExpense.filter(event_id=event.id).values_list(
         "paid_by_id", "amount_auec", "paid_by__display_name", "paid_by__username"
