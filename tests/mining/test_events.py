@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core import members
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.events import GuildSnapshot, VoiceMember
 from plugins.mining import events
 from plugins.mining.models import EventStatus, MiningEvent, MiningParticipation
+from storage.querycount import count_queries
 from tests.mining.conftest import (
     AFK,
     ALICE,
@@ -221,6 +223,22 @@ async def test_an_ended_event_keeps_the_times_counted_when_it_ended(world, voice
     )
     assert await shown(30) == counted
     assert (await MiningEvent.get(id=event.id)).total_participants == 2
+
+
+async def test_stopping_costs_the_same_queries_for_few_or_many_participants(world):
+    """Closing the sessions and counting everyone's time are one statement each."""
+    counts = []
+    for crowd in (2, 40):
+        users = list(range(9000 + 100 * crowd, 9000 + 100 * crowd + crowd))
+        await members.upsert_members(GUILD, [members.MemberInfo(u, f"u{u}", None) for u in users])
+        event = await events.create_event(GUILD, at=at())
+        await events.start_event(GUILD, event.id, at=at())
+        await events.open_many(GUILD, event.id, dict.fromkeys(users, ROCKS), at(1))
+        with count_queries() as queries:
+            stopped, closed = await events.stop_event(GUILD, event.id, at=at(30))
+        assert (closed, stopped.total_participants) == (crowd, crowd)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == 6, counts  # update, close, read, freeze, count, save
 
 
 async def test_cancelling_an_active_event_keeps_who_took_part(world, voice):
