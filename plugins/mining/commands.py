@@ -18,7 +18,16 @@ from core.errors import InvalidInput
 from core.money import fmt
 from core.permissions import Level, requires
 from plugins.economy.materials import search_materials
-from plugins.mining import channels, events, expenses, formatting, payroll, report, yields
+from plugins.mining import (
+    adjustments,
+    channels,
+    events,
+    expenses,
+    formatting,
+    payroll,
+    report,
+    yields,
+)
 from plugins.mining.models import EventStatus
 from plugins.mining.timeline import hms
 from plugins.mining.voice import tracker_for
@@ -376,6 +385,49 @@ class ExpenseGroup(app_commands.Group, name="expense", description="Costs of an 
         await _say(interaction, f"Removed expense #{expense} of event #{event}.")
 
 
+@requires(Level.OFFICER)
+class TimeGroup(app_commands.Group, name="time", description="Members' time in an ended op"):
+    @app_commands.command(name="set", description="Set a member's time by hand, with a reason")
+    @app_commands.describe(
+        event=EVENT,
+        member="Whose time",
+        minutes="Their time in the op, in minutes (0 takes them out of its payroll)",
+        reason="Why: kept with the change and shown in the report",
+    )
+    @app_commands.autocomplete(event=event_choices(EventStatus.COMPLETED))
+    async def set_(
+        self,
+        interaction: Interaction,
+        event: int,
+        member: discord.Member,
+        minutes: app_commands.Range[int, 0, 100_000],
+        reason: app_commands.Range[str, 1, adjustments.REASON_MAX],
+    ) -> None:
+        changed = await adjustments.set_time(
+            _guild(interaction),
+            event,
+            await _known(interaction, member),
+            minutes=minutes,
+            reason=reason,
+            actor_id=interaction.user.id,
+            at=_now(interaction),
+            min_session_seconds=_settings(interaction).min_session_seconds,
+        )
+        await _say(
+            interaction,
+            f"{member.mention}'s time in event #{event} is now {hms(changed.seconds)} "
+            f"(the bot counted {hms(changed.counted_seconds)}): {changed.reason}",
+        )
+
+    @app_commands.command(name="list", description="Times officers set by hand in an event")
+    @app_commands.describe(event=EVENT)
+    @app_commands.autocomplete(event=event_choices(EventStatus.COMPLETED))
+    async def list_(self, interaction: Interaction, event: int) -> None:
+        found = await events.get_event(_guild(interaction), event)
+        changes = await adjustments.adjustments(found.guild_id, found.id)
+        await _say(interaction, formatting.adjustments_table(found.id, changes))
+
+
 # -- payroll -----------------------------------------------------------------------------------
 
 
@@ -481,6 +533,7 @@ class MiningGroup(
             EventGroup,
             YieldGroup,
             ExpenseGroup,
+            TimeGroup,
             PayrollGroup,
             PayoutGroup,
             ReportGroup,

@@ -3,8 +3,9 @@
 Channels are approved, the op starts with three miners already in voice, a dozen members
 join, move, go AFK, leave and come back over three virtual hours, the bot restarts mid-op
 (two members change voice while it is down), the op stops, yields and a refinery fee are
-recorded, one member donates their share, payroll is previewed and committed, a payout is
-marked paid and the PDF report is written to the demo's output folder.
+recorded, an officer sets the time of a member who left during the downtime by hand, one
+member donates their share, payroll is previewed and committed, a payout is marked paid and
+the PDF report is written to the demo's output folder.
 """
 
 from __future__ import annotations
@@ -132,6 +133,16 @@ async def play_sunday_op(demo: DemoContext) -> str:
         paid_by=cricket,
         kind="refinery",
         description="ARC-L1 refinery job #3342",
+    )
+    demo.say("(Ghost left at 19:48 while the bot was down: it counted him until its last sign of")
+    demo.say(" life. His crew saw him leave, so an officer sets his time by hand, with a reason.)")
+    await demo.slash(
+        officer,
+        "mining time set",
+        event=event,
+        member=ghost,
+        minutes=83,
+        reason="left at 19:48 while the bot was down (the crew saw him go)",
     )
     await demo.slash(kestrel, "mining payroll donate", event=event)
     await demo.slash(treasurer, "mining payroll preview", event=event)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.money import fmt
+from plugins.mining.adjustments import Adjustment
 from plugins.mining.events import EventView, label
 from plugins.mining.payroll import PayoutLine, Payroll
 from plugins.mining.timeline import hms
@@ -74,7 +75,9 @@ def event_view(view: EventView, *, live: bool) -> str:
     if not view.participants:
         return "\n".join([*lines, "Nobody has time in this event yet."])
     rows = [
-        f"{p.name[:22]:<22} {hms(p.seconds):>11}{'  in channel' if live and p.in_channel else ''}"
+        f"{p.name[:22]:<22} {hms(p.seconds):>11}"
+        + ("  in channel" if live and p.in_channel else "")
+        + ("  set by an officer" if p.adjusted else "")
         for p in view.participants
     ]
     head = "\n".join([*lines, f"{len(view.participants)} participant(s):"])
@@ -92,3 +95,14 @@ def payouts_table(event_id: int, lines: list[PayoutLine]) -> str:
     ]
     owed = sum((p.amount for p in lines if p.status == "owed"), Decimal("0.00"))
     return fit(f"**Payouts of event #{event_id}** (still owed: {fmt(owed)})", rows)
+
+
+def adjustments_table(event_id: int, changes: list[Adjustment]) -> str:
+    if not changes:
+        return f"No time was set by hand in event #{event_id}: it is all as the bot counted."
+    rows = [
+        f"{c.name[:22]:<22} {hms(c.counted_seconds):>11} → {hms(c.seconds):>11}  "
+        f"by {c.adjusted_by[:20]} {c.adjusted_at:%Y-%m-%d %H:%M}: {c.reason}"
+        for c in changes
+    ]
+    return fit(f"**Times set by hand in event #{event_id}** (counted → set)", rows)

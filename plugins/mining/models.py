@@ -120,7 +120,8 @@ class MiningMemberTime(Model):
     """A member's counted time in an event that has ended, computed once when it ended.
 
     An ended event's sessions never change again, so payroll, the report and `show` read
-    these rows rather than re-running the union-of-sessions query over every session.
+    these rows rather than re-running the union-of-sessions query over every session. Officers
+    may correct a row before payroll (`adjustments`), and the bot's own count stays beside it.
     """
 
     id = fields.IntField(primary_key=True)
@@ -134,6 +135,12 @@ class MiningMemberTime(Model):
     # counted sessions
     sessions = fields.IntField()
     is_org_member = fields.BooleanField()
+    # what the bot counted, kept when an officer set the time by hand (NULL: never set)
+    counted_seconds = fields.IntField(null=True)
+    adjusted_by_id = fields.BigIntField(null=True)
+    adjusted_at = fields.DatetimeField(null=True)
+    # the officer's reason for setting the time
+    adjustment_reason = fields.TextField(null=True)
 
     class Meta:
         table = "mining_member_times"

@@ -21,6 +21,7 @@ class Participant(NamedTuple):
     is_org_member: bool
     in_channel: bool  # has an open session now
     donated: bool = False  # gives their payroll share to the others
+    adjusted: bool = False  # an officer set this time by hand (`adjustments`)
 
 
 def _order(people: list[Participant]) -> list[Participant]:
@@ -37,7 +38,9 @@ def _from_rows(rows: Sequence[Sequence[object]], dialect: str) -> list[Participa
     """Participants from `time_sql` rows (already in Participant's order and sorted)."""
     if dialect == "postgres":  # real booleans: the row is the tuple
         return list(map(Participant._make, rows))
-    return [Participant(u, n, s, c, o == 1, i == 1, d == 1) for u, n, s, c, o, i, d in rows]
+    return [
+        Participant(u, n, s, c, o == 1, i == 1, d == 1, a == 1) for u, n, s, c, o, i, d, a in rows
+    ]
 
 
 async def participants(
@@ -61,6 +64,11 @@ async def participants(
     return _from_rows(rows, sessions.dialect())
 
 
+async def count_participants(event_id: int) -> int:
+    """Members with time in an ended event (a row an officer set to zero is nobody's time)."""
+    return await MiningMemberTime.filter(event_id=event_id, seconds__gt=0).count()
+
+
 async def freeze_times(event: MiningEvent, *, min_session_seconds: int) -> int:
     """Count an event's member times once, as it ends (its sessions are all closed).
 
@@ -76,7 +84,7 @@ async def freeze_times(event: MiningEvent, *, min_session_seconds: int) -> int:
     )
     # counted, not taken from the INSERT: Tortoise's asyncpg client reports an INSERT's OID
     # field ("INSERT 0 n") as its row count
-    event.total_participants = await MiningMemberTime.filter(event_id=event.id).count()
+    event.total_participants = await count_participants(event.id)
     event.times_min_session_seconds = min_session_seconds
     await event.save(
         update_fields=["times_min_session_seconds", "total_participants", "updated_at"]

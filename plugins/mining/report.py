@@ -14,6 +14,7 @@ from pathlib import Path
 from core.errors import UserError
 from core.models import Guild
 from plugins.mining import payroll as payroll_service
+from plugins.mining.adjustments import Adjustment, adjustments
 from plugins.mining.events import get_event
 from plugins.mining.expenses import ExpenseLine, list_expenses
 from plugins.mining.models import EventStatus, MiningEvent
@@ -36,6 +37,8 @@ class EventReport:
     names: dict[int, str]
     # paid / owed per member, once payroll is committed
     payout_status: dict[int, str]
+    # times officers set by hand
+    adjustments: tuple[Adjustment, ...] = ()
 
 
 async def gather(guild_id: int, event_id: int, *, settings: object, now: datetime) -> EventReport:
@@ -76,6 +79,7 @@ async def gather(guild_id: int, event_id: int, *, settings: object, now: datetim
         now,
         names,
         status,
+        tuple(await adjustments(guild_id, event.id)),
     )
 
 

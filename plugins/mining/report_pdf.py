@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -119,6 +121,8 @@ def render(report: EventReport) -> bytes:
         story += [Spacer(1, 2 * mm), Paragraph(f"<i>{report.payroll_note}</i>", styles["Normal"])]
     story += [Spacer(1, 5 * mm), _time_chart(report, width), Spacer(1, 4 * mm)]
     story.append(_participants(report, width, styles))
+    if report.adjustments:
+        story.append(_adjustments(report, width, styles))
     story.append(_yields(report, width, styles))
     story.append(_expenses(report, width, styles))
     story += [
@@ -157,6 +161,8 @@ def _participants(report: EventReport, width: float, styles: StyleSheet1) -> Kee
             note = "too short"
         elif uid in report.payout_status and share and share.amount > 0:
             note = report.payout_status[uid]
+        elif person is not None and person.adjusted:
+            note = "set by hand"
         rows.append(
             [
                 report.names.get(uid, str(uid))[:24],
@@ -175,6 +181,35 @@ def _participants(report: EventReport, width: float, styles: StyleSheet1) -> Kee
     fractions = [0.19, 0.13, 0.09, 0.06, 0.09, 0.13, 0.11, 0.13, 0.07]
     table = _table(rows, [width * f for f in fractions])
     table.setStyle(TableStyle([("ALIGN", (-1, 0), (-1, -1), "LEFT")]))
+    return KeepTogether([heading, table])
+
+
+def _adjustments(report: EventReport, width: float, styles: StyleSheet1) -> KeepTogether:
+    heading = Paragraph("Time set by officers", styles["Heading3"])
+    small = styles["Normal"].clone("reason", fontSize=7.5, leading=9, alignment=TA_LEFT)
+    rows: list[list[object]] = [["Member", "Counted", "Set to", "By", "When", "Reason"]]
+    for a in report.adjustments:
+        rows.append(
+            [
+                a.name[:24],
+                hms(a.counted_seconds),
+                hms(a.seconds),
+                a.adjusted_by[:20],
+                f"{a.adjusted_at.astimezone(UTC):%Y-%m-%d %H:%M}",
+                Paragraph(escape(a.reason), small),
+            ]
+        )
+    fractions = (0.15, 0.11, 0.11, 0.14, 0.16, 0.33)
+    table = _table(rows, [width * f for f in fractions])  # type: ignore[arg-type]
+    table.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (3, 0), (-1, -1), "LEFT"),
+                ("LEFTPADDING", (3, 0), (-1, -1), 8),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return KeepTogether([heading, table])
 
 

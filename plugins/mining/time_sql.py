@@ -31,9 +31,9 @@ from functools import cache
 from tortoise import connections
 
 # A row of the reads, in `participants.Participant`'s order: (user_id, name, seconds, counted
-# sessions, is_org_member, in_channel, donated), longest first, ties by user id. PostgreSQL
-# gives booleans, SQLite 0 or 1.
-MemberRow = tuple[int, str, int, int, bool, bool, bool]
+# sessions, is_org_member, in_channel, donated, set by an officer), longest first, ties by user
+# id. PostgreSQL gives booleans, SQLite 0 or 1.
+MemberRow = tuple[int, str, int, int, bool, bool, bool, bool]
 
 # a member's name as `core.members` shows it: display name, else username, else the id
 NAME = "COALESCE(NULLIF(u.display_name, ''), NULLIF(u.username, ''), CAST(u.id AS TEXT))"
@@ -45,7 +45,8 @@ MICROSECOND = timedelta(microseconds=1)
 # intervals, the sessions and org flag of counted intervals only, "in channel" from any open
 # session.
 _OUTER = f"""
-SELECT t.user_id, {NAME}, t.seconds, t.sessions, t.org, t.in_channel, d.id IS NOT NULL
+SELECT t.user_id, {NAME}, t.seconds, t.sessions, t.org, t.in_channel, d.id IS NOT NULL,
+       {{false}}
 FROM t
 JOIN users u ON u.id = t.user_id
 LEFT JOIN mining_donations d ON d.event_id = {{event}} AND d.user_id = t.user_id
@@ -60,13 +61,15 @@ INSERT INTO mining_member_times (event_id, user_id, seconds, sessions, is_org_me
 SELECT {event}, t.user_id, t.seconds, t.sessions, t.org FROM t WHERE t.seconds > 0
 """
 
-# An ended event's frozen rows, in the MemberRow shape.
+# An ended event's frozen rows, in the MemberRow shape. A row an officer set to zero stays
+# for the record but is nobody's time.
 _FROZEN = f"""
-SELECT m.user_id, {NAME}, m.seconds, m.sessions, m.is_org_member, {{false}}, d.id IS NOT NULL
+SELECT m.user_id, {NAME}, m.seconds, m.sessions, m.is_org_member, {{false}}, d.id IS NOT NULL,
+       m.counted_seconds IS NOT NULL
 FROM mining_member_times m
 JOIN users u ON u.id = m.user_id
 LEFT JOIN mining_donations d ON d.event_id = m.event_id AND d.user_id = m.user_id
-WHERE m.event_id = {{event}}
+WHERE m.event_id = {{event}} AND m.seconds > 0
 ORDER BY m.seconds DESC, m.user_id
 """
 
@@ -145,7 +148,7 @@ def _statement(dialect: str, kind: str) -> str:
     times = _POSTGRES if postgres else _SQLITE
     if kind == "freeze":
         return _FREEZE.format(times=times, event=event)
-    return times + _OUTER.format(event=event)
+    return times + _OUTER.format(event=event, false="FALSE" if postgres else "0")
 
 
 def _utc(at: datetime) -> datetime:

@@ -313,3 +313,37 @@ async def test_restart_mid_op_reconciles_voice(op: Op, fake_discord: FakeDiscord
             "session_end", flat=True
         )
         assert ace_end == op.world.clock.now()
+
+
+async def test_an_officer_sets_a_members_time_by_hand(op: Op):
+    ace, bishop = op.crew[:2]
+    await setup_channels(op)
+    event = await created(op)
+    await op.officer.slash("mining event start", event=event)
+    await ace.join(op.rocks)
+    op.minutes(60)
+    await op.officer.slash("mining event stop", event=event)
+    await op.officer.slash("mining yield add", event=event, material="Gold", scu="1", value="1000")
+
+    refused = await ace.slash(
+        "mining time set", event=event, member=ace, minutes=600, reason="I was there"
+    )
+    assert refused.ephemeral and "needs the officer level; you have member" in refused.text
+    too_long = await op.officer.slash(
+        "mining time set", event=event, member=bishop, minutes=61, reason="x"
+    )
+    assert too_long.ephemeral and "61 minutes is longer than event" in too_long.text
+    nothing = await op.officer.slash("mining time list", event=event)
+    assert "all as the bot counted" in nothing.text
+
+    done = await op.officer.slash(
+        "mining time set", event=event, member=bishop, minutes=30, reason="no mic, was on the Mole"
+    )
+    assert f"{bishop.mention}'s time in event #{event} is now 30m 00s" in done.text
+    assert "(the bot counted 0m 00s): no mic, was on the Mole" in done.text
+    listed = await op.officer.slash("mining time list", event=event)
+    assert "Bishop" in listed.text and "by Foreman" in listed.text
+    show = await ace.slash("mining event show", event=event)
+    assert "set by an officer" in show.text
+    preview = await op.treasurer.slash("mining payroll preview", event=event)
+    assert "600.00" in preview.text and "300.00" in preview.text  # 60 : 30 of 900.00
