@@ -52,15 +52,17 @@ async def participants(
     (`freeze_times`): `now` and `min_session_seconds` only apply to a running one.
     """
     if event.times_min_session_seconds is not None:
-        rows = await time_sql.frozen_times(event.id)
-    else:
-        rows = await time_sql.member_times(
-            event.id,
-            window_start=event.started_at,
-            window_end=event.ended_at,
-            now=now,
-            min_session_seconds=min_session_seconds,
-        )
+        people = _from_rows(await time_sql.frozen_times(event.id), sessions.dialect())
+        while people and people[-1].seconds == 0:  # set to zero by an officer: nobody's time
+            people.pop()
+        return people
+    rows = await time_sql.member_times(
+        event.id,
+        window_start=event.started_at,
+        window_end=event.ended_at,
+        now=now,
+        min_session_seconds=min_session_seconds,
+    )
     return _from_rows(rows, sessions.dialect())
 
 

@@ -61,15 +61,17 @@ INSERT INTO mining_member_times (event_id, user_id, seconds, sessions, is_org_me
 SELECT {event}, t.user_id, t.seconds, t.sessions, t.org FROM t WHERE t.seconds > 0
 """
 
-# An ended event's frozen rows, in the MemberRow shape. A row an officer set to zero stays
-# for the record but is nobody's time.
+# An ended event's frozen rows, in the MemberRow shape. A row an officer set to zero (kept
+# for the record) sorts last, and the reader drops it: a `seconds > 0` filter here makes
+# PostgreSQL, before it has statistics on a fresh table, join by 1,000 index lookups (2.5 ms
+# instead of 1.1 ms at 1,000 members).
 _FROZEN = f"""
 SELECT m.user_id, {NAME}, m.seconds, m.sessions, m.is_org_member, {{false}}, d.id IS NOT NULL,
        m.counted_seconds IS NOT NULL
 FROM mining_member_times m
 JOIN users u ON u.id = m.user_id
 LEFT JOIN mining_donations d ON d.event_id = m.event_id AND d.user_id = m.user_id
-WHERE m.event_id = {{event}} AND m.seconds > 0
+WHERE m.event_id = {{event}}
 ORDER BY m.seconds DESC, m.user_id
 """
 
