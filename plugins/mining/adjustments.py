@@ -17,7 +17,8 @@ from tortoise.transactions import in_transaction
 
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import GuildMembership, User
-from plugins.mining.models import EventStatus, MiningEvent, MiningMemberTime
+from plugins.mining.events import get_event
+from plugins.mining.models import EventStatus, MiningMemberTime
 from plugins.mining.participants import count_participants, freeze_times
 from plugins.mining.timeline import hms
 
@@ -70,9 +71,7 @@ async def set_time(
     if len(reason) > REASON_MAX:
         raise InvalidInput(f"The reason is {len(reason)} characters long: keep it to {REASON_MAX}.")
     async with in_transaction():
-        event = await MiningEvent.filter(id=event_id, guild_id=guild_id).select_for_update().first()
-        if event is None:
-            raise NotFound(f"There is no mining event #{event_id} in this server.")
+        event = await get_event(guild_id, event_id, lock=True)
         if event.status != EventStatus.COMPLETED:
             hint = " (stop it first)" if event.status == EventStatus.ACTIVE else ""
             raise InvalidState(

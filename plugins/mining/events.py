@@ -93,9 +93,14 @@ async def create_event(
     )
 
 
-async def get_event(guild_id: int, event_id: int) -> MiningEvent:
-    """The guild's event; another guild's id is simply not found."""
-    event = await MiningEvent.get_or_none(id=event_id, guild_id=guild_id)
+async def get_event(guild_id: int, event_id: int, *, lock: bool = False) -> MiningEvent:
+    """The guild's event; another guild's id is simply not found.
+
+    `lock` takes the event's row lock (in a transaction): what must see the event unchanged
+    until it commits (payroll, yields, expenses, times set by hand) serialises on it.
+    """
+    query = MiningEvent.filter(id=event_id, guild_id=guild_id)
+    event = await (query.select_for_update() if lock else query).first()
     if event is None:
         raise NotFound(f"There is no mining event #{event_id} in this server.")
     return event

@@ -33,6 +33,7 @@ from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import GuildMembership
 from core.money import cents, split
 from plugins.economy import ledger
+from plugins.mining.events import get_event
 from plugins.mining.models import (
     EventStatus,
     MiningDonation,
@@ -203,19 +204,11 @@ async def _figures(event: MiningEvent, rules: Rules, *, now: datetime) -> Payrol
     )
 
 
-async def _event(guild_id: int, event_id: int, *, lock: bool = False) -> MiningEvent:
-    query = MiningEvent.filter(id=event_id, guild_id=guild_id)
-    event = await (query.select_for_update() if lock else query).first()
-    if event is None:
-        raise NotFound(f"There is no mining event #{event_id} in this server.")
-    return event
-
-
 async def preview(
     guild_id: int, event_id: int, *, settings: object, now: datetime, mode: str | None = None
 ) -> Payroll:
     """What a commit would pay now, writing nothing. A committed event shows what was paid."""
-    event = await _event(guild_id, event_id)
+    event = await get_event(guild_id, event_id)
     if event.payroll_processed:
         return await committed(guild_id, event_id, event=event)
     if event.status in (EventStatus.PLANNED, EventStatus.CANCELLED):
@@ -235,7 +228,7 @@ async def commit(
     """Write payouts and the ledger transaction and mark the event's payroll processed, once."""
     rules = Rules.of(settings, mode)
     async with in_transaction():
-        event = await _event(guild_id, event_id, lock=True)
+        event = await get_event(guild_id, event_id, lock=True)
         if event.payroll_processed:
             raise InvalidState(f"Payroll of event #{event.id} was already committed.")
         if event.status != EventStatus.COMPLETED:
@@ -297,7 +290,7 @@ def ledger_lines(payroll: Payroll) -> list[ledger.Line]:
 
 async def committed(guild_id: int, event_id: int, *, event: MiningEvent | None = None) -> Payroll:
     """The payroll as it was committed, from the payout rows."""
-    event = event or await _event(guild_id, event_id)
+    event = event or await get_event(guild_id, event_id)
     if not event.payroll_processed:
         raise InvalidState(f"Payroll of event #{event.id} has not been committed yet.")
     rows = await payouts(guild_id, event.id)
@@ -389,7 +382,7 @@ async def mark_paid(
     actor_id: int | None = None,
 ) -> list[PayoutLine]:
     """Mark one member's payout (or every owed one) of an event paid, posting each, once."""
-    event = await _event(guild_id, event_id)
+    event = await get_event(guild_id, event_id)
     if not event.payroll_processed:
         raise InvalidState(f"Payroll of event #{event.id} has not been committed yet.")
     query = MiningPayout.filter(event_id=event.id)
@@ -435,7 +428,7 @@ async def set_donation(guild_id: int, event_id: int, user_id: int, donate: bool 
     Returns whether the member is donating now.
     """
     async with in_transaction():
-        event = await _event(guild_id, event_id, lock=True)
+        event = await get_event(guild_id, event_id, lock=True)
         if event.payroll_processed:
             raise InvalidState(f"Payroll of event #{event.id} is committed: too late to change.")
         if event.status == EventStatus.CANCELLED:

@@ -23,6 +23,7 @@ from core.errors import InvalidInput, InvalidState, NotFound
 from core.money import cents, to_amount
 from plugins.economy import materials
 from plugins.economy.models import Material
+from plugins.mining.events import get_event
 from plugins.mining.models import EventStatus, MiningEvent, MiningParticipation, MiningYield
 
 MAX_FILE_BYTES = 256 * 1024
@@ -60,9 +61,7 @@ class YieldBatch:
 
 async def locked_event(guild_id: int, event_id: int, *, doing: str) -> MiningEvent:
     """The guild's event, row-locked, refusing changes once payroll is done (in a transaction)."""
-    event = await MiningEvent.filter(id=event_id, guild_id=guild_id).select_for_update().first()
-    if event is None:
-        raise NotFound(f"There is no mining event #{event_id} in this server.")
+    event = await get_event(guild_id, event_id, lock=True)
     if event.status in (EventStatus.PLANNED, EventStatus.CANCELLED):
         raise InvalidState(
             f"Event #{event.id} is {event.status}: {doing} only for an active or completed event."
