@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import inspect
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yarl
@@ -18,6 +20,7 @@ import yarl
 from core.errors import ConfigError, UserError
 from core.runtime import Runtime, configure_logging
 from storage import migrations
+from storage.database import backend_of
 
 
 async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -97,6 +100,67 @@ async def cmd_db_downgrade(args: argparse.Namespace, runtime: Runtime) -> int:
     return 0
 
 
+def _backup_error(exc: Exception) -> UserError:
+    return UserError(str(exc))
+
+
+async def cmd_db_backup(args: argparse.Namespace, runtime: Runtime) -> int:
+    from storage import backup
+
+    url = args.database_url or runtime.settings.database_url
+    suffix = "sqlite3" if backend_of(url) == "sqlite" else "pgdump"
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = Path(args.out or f"redlegion-backup-{stamp}.{suffix}")
+    try:
+        size = await backup.backup(url, out)
+    except backup.BackupError as exc:
+        raise _backup_error(exc) from None
+    print(f"wrote {out} ({size:,} bytes)")
+    return 0
+
+
+async def cmd_db_restore(args: argparse.Namespace, runtime: Runtime) -> int:
+    from storage import backup
+
+    url = args.database_url or runtime.settings.database_url
+    path = Path(args.file)
+    if backend_of(url) == "sqlite" and not backup.sqlite_path(url).parent.is_dir():
+        raise UserError(f"folder {backup.sqlite_path(url).parent} does not exist")
+    try:
+        info = await backup.inspect(path)
+        if info.backend != backend_of(url):
+            raise UserError(f"{path} is a {info.backend} backup; the target is {backend_of(url)}")
+        async with runtime.database(url) as db:
+            if not await migrations.is_empty(db):
+                raise UserError(
+                    "the target database is not empty: restore into a new SQLite file or an "
+                    "empty PostgreSQL database (createdb NAME), then point --database-url at it"
+                )
+            known = {(step.app, step.name) for step in await migrations.pending(db)}
+        backup.check_migrations(info.migrations, known)
+        await backup.restore(path, url)
+    except backup.BackupError as exc:
+        raise _backup_error(exc) from None
+    async with runtime.database(url) as db:
+        behind = await migrations.pending(db)
+    print(f"restored {path} ({len(info.migrations)} migrations applied in it)")
+    if behind:
+        print(
+            f"the backup is {len(behind)} migration(s) behind this version: "
+            "run `redlegion db upgrade` before starting the bot"
+        )
+    return 0
+
+
+async def cmd_export(args: argparse.Namespace, runtime: Runtime) -> int:
+    from core.export import export_guild
+
+    async with runtime.open_database(args.database_url):
+        written = await export_guild(runtime.plugins, args.guild, Path(args.out))
+    print(f"wrote {len(written)} files to {args.out}: {', '.join(p.name for p in written)}")
+    return 0
+
+
 async def cmd_plugins_list(args: argparse.Namespace, runtime: Runtime) -> int:
     from core.enablement import Enablement
 
@@ -163,8 +227,28 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
     down.add_argument("app")
     down.add_argument("target", help="migration name to keep, or `zero` to unapply all")
     down.set_defaults(func=cmd_db_downgrade)
-    for p in (up, mk, hist, down):
+    bk = db.add_parser(
+        "backup", help="copy the whole database to a file, safely while the bot runs"
+    )
+    bk.add_argument(
+        "--out",
+        help="file to write (default: ./redlegion-backup-<UTC time>.sqlite3 or .pgdump)",
+    )
+    bk.set_defaults(func=cmd_db_backup)
+    rs = db.add_parser("restore", help="restore a backup into an empty database")
+    rs.add_argument("file", help="a file written by `redlegion db backup`")
+    rs.set_defaults(func=cmd_db_restore)
+    for p in (up, mk, hist, down, bk, rs):
         p.add_argument("--database-url", help=url_help)
+
+    export = sub.add_parser(
+        "export",
+        help="one guild's ledger, payouts, loans, events and participation as CSV and JSON",
+    )
+    export.add_argument("--guild", type=int, required=True, help="the server (guild) id")
+    export.add_argument("--out", default="export", help="folder to write into (default: ./export)")
+    export.add_argument("--database-url", help=url_help)
+    export.set_defaults(func=cmd_export)
 
     plugins = sub.add_parser("plugins", help="loaded plugins").add_subparsers(
         dest="plugins_command", required=True, metavar="ACTION"

@@ -60,5 +60,10 @@ async def redlegion_member_update(bot: RedLegionBot, event: MemberEvent) -> None
 
 
 @hookspec
+async def redlegion_export(guild_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Return this plugin's records of one guild as named tables of rows (`redlegion export`)."""
+
+
+@hookspec
 async def redlegion_demo(demo: DemoContext) -> None:
     """Play this plugin's part of `redlegion demo` through the local Discord stand-in."""

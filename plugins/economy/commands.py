@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,7 @@ from discord import app_commands
 from core.errors import InvalidInput
 from core.money import fmt
 from core.permissions import Level, requires
+from core.tabular import to_csv
 from plugins.economy import embeds, ledger, report_files, reports
 from plugins.economy.ledger import TREASURY
 from plugins.economy.materials import find_material, material_index, search_materials
@@ -246,22 +246,20 @@ def balance_command() -> app_commands.Command:
 
 
 def _statement_csv(st: Statement) -> discord.File:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["at", "transaction", "kind", "memo", "amount_auec", "balance_auec"])
-    writer.writerow(["", "", "opening", "", "", f"{st.opening:.2f}"])
-    for line in st.lines:
-        writer.writerow(
-            [
-                line.at.isoformat(),
-                line.transaction_id,
-                line.kind,
-                line.memo,
-                f"{line.amount:.2f}",
-                f"{line.balance:.2f}",
-            ]
-        )
-    return discord.File(io.BytesIO(out.getvalue().encode()), filename="statement.csv")
+    rows = [["", "", "opening", "", "", f"{st.opening:.2f}"]]
+    rows += [
+        [
+            line.at.isoformat(),
+            line.transaction_id,
+            line.kind,
+            line.memo,
+            f"{line.amount:.2f}",
+            f"{line.balance:.2f}",
+        ]
+        for line in st.lines
+    ]
+    header = ["at", "transaction", "kind", "memo", "amount_auec", "balance_auec"]
+    return discord.File(io.BytesIO(to_csv(header, rows)), filename="statement.csv")
 
 
 @requires(Level.TREASURER)

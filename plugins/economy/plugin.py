@@ -45,3 +45,10 @@ async def redlegion_demo(demo: DemoContext) -> None:
     from plugins.economy.demo import scene
 
     await scene(demo)
+
+
+@hookimpl
+async def redlegion_export(guild_id: int) -> dict[str, list[dict[str, Any]]]:
+    from plugins.economy.export import guild_tables
+
+    return await guild_tables(guild_id)

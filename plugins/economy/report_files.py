@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -14,6 +13,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
+from core import tabular
 from plugins.economy.pdf_look import GREEN, RED, money, table
 from plugins.economy.reports import TOP_MATERIALS, FinanceReport
 
@@ -29,22 +29,19 @@ def file_stem(report: FinanceReport) -> str:
 def to_csv(report: FinanceReport) -> bytes:
     """`section,name,quantity,amount_auec` rows: figures, materials (SCU), transaction kinds
     (count), and the treasury balance at the end of each day."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "name", "quantity", "amount_auec"])
-    writer.writerow(["period", "start", "", f"{report.start.date():%Y-%m-%d}"])
-    writer.writerow(["period", "end", "", f"{report.last_day:%Y-%m-%d}"])
-    for name, amount in report.figures():
-        writer.writerow(["summary", name, "", f"{amount:.2f}"])
-    for m in report.sold:
-        writer.writerow(["sold", m.name, f"{m.scu:.2f}", f"{m.value:.2f}"])
-    for m in report.bought:
-        writer.writerow(["bought", m.name, f"{m.scu:.2f}", f"{m.value:.2f}"])
-    for k in report.kinds:
-        writer.writerow(["transactions", k.kind, str(k.count), f"{k.volume:.2f}"])
-    for day, balance in report.treasury_by_day:
-        writer.writerow(["treasury_by_day", f"{day:%Y-%m-%d}", "", f"{balance:.2f}"])
-    return out.getvalue().encode("utf-8")
+    rows: list[list[object]] = [
+        ["period", "start", "", f"{report.start.date():%Y-%m-%d}"],
+        ["period", "end", "", f"{report.last_day:%Y-%m-%d}"],
+    ]
+    rows += [["summary", name, "", f"{amount:.2f}"] for name, amount in report.figures()]
+    rows += [["sold", m.name, f"{m.scu:.2f}", f"{m.value:.2f}"] for m in report.sold]
+    rows += [["bought", m.name, f"{m.scu:.2f}", f"{m.value:.2f}"] for m in report.bought]
+    rows += [["transactions", k.kind, str(k.count), f"{k.volume:.2f}"] for k in report.kinds]
+    rows += [
+        ["treasury_by_day", f"{day:%Y-%m-%d}", "", f"{balance:.2f}"]
+        for day, balance in report.treasury_by_day
+    ]
+    return tabular.to_csv(["section", "name", "quantity", "amount_auec"], rows)
 
 
 def _treasury_chart(report: FinanceReport, width: float, height: float) -> Drawing:

@@ -55,3 +55,10 @@ async def redlegion_demo(demo: DemoContext) -> None:
     from plugins.loans.demo import scene
 
     await scene(demo)
+
+
+@hookimpl
+async def redlegion_export(guild_id: int) -> dict[str, list[dict[str, Any]]]:
+    from plugins.loans.export import guild_tables
+
+    return await guild_tables(guild_id)

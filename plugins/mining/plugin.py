@@ -67,3 +67,10 @@ async def redlegion_demo(demo: DemoContext) -> None:
     from plugins.mining.demo import play_sunday_op
 
     await play_sunday_op(demo)
+
+
+@hookimpl
+async def redlegion_export(guild_id: int) -> dict[str, list[dict[str, Any]]]:
+    from plugins.mining.export import guild_tables
+
+    return await guild_tables(guild_id)
