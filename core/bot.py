@@ -18,13 +18,19 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from core import members
+from core import command_sync, members
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.enablement import Enablement
 from core.errors import PermissionDenied, PluginDisabled, UserError
 from core.events import GuildSnapshot, MemberEvent, VoiceMember, VoiceStateEvent
-from core.permissions import Level, declared_level, is_org_member, level_of, seed_role_levels
+from core.permissions import (
+    Level,
+    declared_level,
+    is_org_member,
+    level_of,
+    seed_role_levels,
+)
 from core.plugins import PluginManager
 
 log = logging.getLogger(__name__)
@@ -58,6 +64,27 @@ def member_info(settings: Settings, member: discord.Member) -> members.MemberInf
 def is_guild_admin(member: discord.Member) -> bool:
     perms = member.guild_permissions
     return perms.administrator or perms.manage_guild
+
+
+# What Discord asks before it offers a command hidden from members in its picker: the same
+# permission that makes a member an admin here. Officers and treasurers whose level comes from
+# a mapped role see those commands once the server allows their role on them (Server Settings →
+# Integrations → the bot); the bot's own level check stays the authority either way.
+HIDDEN_BEHIND = discord.Permissions(manage_guild=True)
+
+
+def hide_from_members(tree: app_commands.CommandTree[Any]) -> None:
+    """Set `default_permissions` on each top-level command none of whose subcommands is for
+    members (Discord shows or hides a whole top-level command, never one subcommand)."""
+    for root in tree.get_commands(type=discord.AppCommandType.chat_input):
+        leaves = (
+            [c for c in root.walk_commands() if not isinstance(c, app_commands.Group)]
+            if isinstance(root, app_commands.Group)
+            else [root]
+        )
+        lowest = min((declared_level(c) or Level.EVERYONE for c in leaves), default=Level.EVERYONE)
+        if lowest >= Level.OFFICER:
+            root.default_permissions = HIDDEN_BEHIND
 
 
 class RedLegionTree(app_commands.CommandTree["RedLegionBot"]):
@@ -128,6 +155,13 @@ class RedLegionBot(discord.Client):
     # -- start-up ------------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        self.register_commands()
+        await self.sync_commands()
+        for _, setup in self.plugins.impls("redlegion_setup"):
+            await setup(bot=self)
+
+    def register_commands(self) -> None:
+        """Put core's and every plugin's slash commands on the tree (nothing is sent yet)."""
         from core.commands import core_commands
 
         for command in core_commands():
@@ -136,19 +170,34 @@ class RedLegionBot(discord.Client):
             for command in make(bot=self) or []:
                 command.extras["plugin"] = plugin
                 self.tree.add_command(command)
-        await self.sync_commands()
-        for _, setup in self.plugins.impls("redlegion_setup"):
-            await setup(bot=self)
+        hide_from_members(self.tree)
 
-    async def sync_commands(self) -> None:
+    async def sync_commands(self, *, force: bool = False, guild_id: int | None = None) -> list[str]:
+        """Publish the tree where `[commands]` says (or to one guild), only where it changed
+        since the last publication unless `force`; returns the scopes published."""
         sync = self.settings.commands
-        if sync.scope == "global":
-            await self.tree.sync()
+        if guild_id is not None:
+            scopes: list[int | None] = [guild_id]
+        elif sync.scope == "global":
+            scopes = [None]
         elif sync.scope == "guilds":
-            for guild_id in sync.guilds:
-                guild = discord.Object(id=guild_id)
+            scopes = list(sync.guilds)
+        else:
+            scopes = []
+        published = []
+        for scope in scopes:
+            guild = None if scope is None else discord.Object(id=scope)
+            if guild is not None:
                 self.tree.copy_global_to(guild=guild)
+            payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+            assert self.application_id is not None  # known once logged in
+            if await command_sync.publish_needed(self.application_id, scope, payload, force=force):
                 await self.tree.sync(guild=guild)
+                await command_sync.published(self.application_id, scope, payload, self.clock.now())
+                published.append("global" if scope is None else str(scope))
+            else:
+                log.info("slash commands unchanged for %s: not synced", scope or "global")
+        return published
 
     # -- commands ------------------------------------------------------------------------------
 

@@ -23,27 +23,58 @@ from storage import migrations
 from storage.database import backend_of
 
 
-async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
-    import discord
-
-    from core.bot import RedLegionBot
-
+def _token(runtime: Runtime) -> str:
     settings = runtime.settings
     if settings.token is None or not settings.token.get_secret_value().strip():
         raise ConfigError(
             "no Discord bot token: set DISCORD_TOKEN in the environment or `token` in "
             f"{settings.source} (or try `redlegion demo`, which needs none)"
         )
+    return settings.token.get_secret_value()
+
+
+def _point_discord_at(runtime: Runtime) -> None:
+    """The one place discord.py's module-wide endpoints are changed: `[discord] api_base` and
+    `gateway_url` (a local stand-in instead of Discord); nothing is changed when unset."""
+    import discord
+
+    settings = runtime.settings
     if settings.discord.api_base:
         discord.http.Route.BASE = settings.discord.api_base.rstrip("/")
     if settings.discord.gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
+
+
+async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
+    from core.bot import RedLegionBot
+
+    settings = runtime.settings
+    token = _token(runtime)
+    _point_discord_at(runtime)
     async with runtime.open_database(upgrade=args.upgrade):
         bot = RedLegionBot(
             settings, runtime.plugins, guild_ready_timeout=settings.discord.guild_ready_timeout
         )
         async with bot:
-            await bot.start(settings.token.get_secret_value())
+            await bot.start(token)
+    return 0
+
+
+async def cmd_commands_sync(args: argparse.Namespace, runtime: Runtime) -> int:
+    from core.bot import RedLegionBot
+
+    class Publisher(RedLegionBot):
+        async def setup_hook(self) -> None:  # commands only: no background tasks, no gateway
+            self.register_commands()
+
+    token = _token(runtime)
+    _point_discord_at(runtime)
+    async with runtime.open_database(args.database_url):
+        bot = Publisher(runtime.settings, runtime.plugins)
+        async with bot:
+            await bot.login(token)
+            scopes = await bot.sync_commands(force=True, guild_id=args.guild)
+    print(f"slash commands published: {', '.join(scopes) or 'nowhere ([commands] scope = none)'}")
     return 0
 
 
@@ -256,6 +287,18 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
     pl = plugins.add_parser("list", help="each plugin, version, source and whether it is on")
     pl.add_argument("--guild", type=int, help="show enablement in this guild")
     pl.set_defaults(func=cmd_plugins_list)
+
+    cmds = sub.add_parser("commands", help="slash commands on Discord").add_subparsers(
+        dest="commands_command", required=True, metavar="ACTION"
+    )
+    cs = cmds.add_parser(
+        "sync", help="publish the slash commands now (start-up publishes only when they changed)"
+    )
+    cs.add_argument(
+        "--guild", type=int, help="to this guild only (instant), not as [commands] says"
+    )
+    cs.add_argument("--database-url", help=url_help)
+    cs.set_defaults(func=cmd_commands_sync)
 
     cfg = sub.add_parser("config", help="configuration").add_subparsers(
         dest="config_command", required=True, metavar="ACTION"

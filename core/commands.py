@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from core.permissions import Level, requires, role_levels, set_role_level
+from core.permissions import Level, declared_level, requires, role_levels, set_role_level
+from storage.database import reachable
 
 if TYPE_CHECKING:
-    pass
+    from core.bot import RedLegionBot
 
 Interaction = discord.Interaction["RedLegionBot"]
 
@@ -84,5 +86,67 @@ class RolesGroup(app_commands.Group, name="roles", description="Which roles gran
         await interaction.response.send_message(f"{role.mention} grants no level any more.")
 
 
-def core_commands() -> list[app_commands.Group]:
-    return [PluginsGroup(), RolesGroup()]
+FIELD_LIMIT = 1024  # Discord's limit on one embed field's value
+
+
+def _usable(bot: RedLegionBot, level: Level, enabled: set[str]) -> dict[str, list[str]]:
+    """Subcommand names the caller may use, under each top-level command, from the tree itself."""
+    usable: dict[str, list[str]] = {}
+    for command in bot.tree.walk_commands(type=discord.AppCommandType.chat_input):
+        if isinstance(command, app_commands.Group):
+            continue
+        root = command.root_parent or command
+        plugin = root.extras.get("plugin")
+        if plugin is not None and plugin not in enabled:
+            continue
+        if (declared_level(command) or Level.EVERYONE) > level:
+            continue
+        sub = command.qualified_name.removeprefix(root.name).strip()
+        usable.setdefault(root.name, []).append(sub)
+    return usable
+
+
+def _field_values(names: list[str]) -> list[str]:
+    values, current = [], ""
+    for name in names:
+        item = f"`{name}`" if name else "(the command itself)"
+        if current and len(current) + 3 + len(item) > FIELD_LIMIT:
+            values.append(current)
+            current = ""
+        current = f"{current} · {item}" if current else item
+    return [*values, current]
+
+
+async def _health(bot: RedLegionBot) -> str:
+    latency = bot.latency
+    gateway = (
+        f"gateway {latency * 1000:.0f} ms" if math.isfinite(latency) else "gateway not connected"
+    )
+    database = "database reachable" if await reachable() else "database UNREACHABLE"
+    return f"{gateway} · {database}"
+
+
+async def _help(interaction: Interaction) -> None:
+    bot = interaction.client
+    member = interaction.user
+    assert interaction.guild_id is not None and isinstance(member, discord.Member)
+    level = await bot.level_of(member)
+    enabled = set(await bot.enablement.enabled(interaction.guild_id))
+    embed = discord.Embed(
+        title="What you can do here",
+        description=f"Your level in this server: **{level}**. Type `/` and a name to start.",
+    )
+    for root, names in _usable(bot, level, enabled).items():
+        described = bot.tree.get_command(root)
+        label = f"/{root}" + (f" — {described.description}" if described else "")
+        for i, value in enumerate(_field_values(names)):
+            embed.add_field(name=label if i == 0 else f"/{root} (more)", value=value, inline=False)
+    embed.set_footer(text=await _health(bot))
+    await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+def core_commands() -> list[app_commands.Group | app_commands.Command]:
+    help_ = app_commands.Command(
+        name="help", description="The commands you can use in this server", callback=_help
+    )
+    return [PluginsGroup(), RolesGroup(), help_]

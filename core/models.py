@@ -64,3 +64,22 @@ class RoleLevel(Model):
     class Meta:
         table = "guild_role_levels"
         unique_together = (("guild", "role_id"),)
+
+
+class CommandDigest(Model):
+    """The slash-command tree last published to Discord, per application and scope.
+
+    Start-up compares the tree it built with this digest and publishes only when they differ:
+    discord.py advises against syncing on every start (the endpoint is rate limited).
+    """
+
+    id = fields.IntField(primary_key=True)
+    application_id = fields.BigIntField()
+    # "global", or the guild id the tree was copied to
+    scope = fields.CharField(max_length=24)
+    digest = fields.CharField(max_length=64)
+    synced_at = fields.DatetimeField()
+
+    class Meta:
+        table = "command_digests"
+        unique_together = (("application_id", "scope"),)

@@ -41,6 +41,16 @@ class CommandRegistry:
         self._now = now
         self._scopes: dict[int | None, list[dict[str, Any]]] = {}
         self.syncs: list[CommandSync] = []
+        # (guild, command name) -> roles a server admin allowed on it (Integrations settings)
+        self._allowed_roles: dict[tuple[int, str], set[int]] = {}
+
+    def allow_role(self, guild_id: int, name: str, role_id: int) -> None:
+        """What an admin does in Server Settings → Integrations: let a role (the guild's id for
+        @everyone) use a command that `default_member_permissions` hides from it."""
+        self._allowed_roles.setdefault((guild_id, name), set()).add(role_id)
+
+    def allowed_roles(self, guild_id: int, name: str) -> set[int]:
+        return self._allowed_roles.get((guild_id, name), set())
 
     def list(self, guild_id: int | None) -> list[dict[str, Any]]:
         return self._scopes.get(guild_id, [])
@@ -104,7 +114,7 @@ def build_command_data(
             f"/{words[0]} is not synced for {guild.name!r}; "
             f"synced there: {', '.join(world.commands.visible_names(guild.id)) or 'nothing'}"
         )
-    _check_visible(command, member)
+    _check_visible(command, member, world.commands.allowed_roles(guild.id, command["name"]))
     data: dict[str, Any] = {"id": command["id"], "name": command["name"], "type": CHAT_INPUT}
     if "guild_id" in command:
         data["guild_id"] = command["guild_id"]
@@ -135,9 +145,11 @@ def _subcommand_names(node: dict[str, Any]) -> list[str]:
     return [o["name"] for o in node.get("options", []) if o["type"] in (1, 2)]
 
 
-def _check_visible(command: dict[str, Any], member: Member) -> None:
+def _check_visible(command: dict[str, Any], member: Member, allowed_roles: set[int]) -> None:
     required = command.get("default_member_permissions")
-    if required is None:
+    # an allowed role opens the command to its members; the guild's id stands for @everyone
+    allowed = {member.guild.id, *(role.id for role in member.roles)} & allowed_roles
+    if required is None or allowed:
         return
     from fakediscord.entities import ADMINISTRATOR
 

@@ -103,8 +103,13 @@ class Database:
 
     async def health(self) -> bool:
         """True when a trivial query round-trips."""
-        try:
-            await self.connection().execute_query("SELECT 1")
-        except Exception:
-            return False
-        return True
+        return await reachable()
+
+
+async def reachable() -> bool:
+    """True when a trivial query round-trips on the open database."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:
+        return False
+    return True
