@@ -191,13 +191,24 @@ class RedLegionBot(discord.Client):
                 self.tree.copy_global_to(guild=guild)
             payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
             assert self.application_id is not None  # known once logged in
-            if await command_sync.publish_needed(self.application_id, scope, payload, force=force):
+            if await command_sync.publish_needed(
+                self.application_id, scope, payload, force=force
+            ) or not await self._published_as(payload, guild):
                 await self.tree.sync(guild=guild)
                 await command_sync.published(self.application_id, scope, payload, self.clock.now())
                 published.append("global" if scope is None else str(scope))
             else:
                 log.info("slash commands unchanged for %s: not synced", scope or "global")
         return published
+
+    async def _published_as(
+        self, payload: list[dict[str, Any]], guild: discord.abc.Snowflake | None
+    ) -> bool:
+        """Whether Discord holds the commands `payload` names: our digest says what we last
+        sent, not what is there now (another application id, commands removed by hand)."""
+        remote = await self.tree.fetch_commands(guild=guild)
+        held = sorted((c.name, c.type.value) for c in remote)
+        return held == sorted((c["name"], c.get("type", 1)) for c in payload)
 
     # -- commands ------------------------------------------------------------------------------
 

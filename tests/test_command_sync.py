@@ -46,6 +46,19 @@ async def test_a_restart_with_the_same_commands_does_not_sync_again(db: Database
         assert await CommandDigest.filter(scope="global").count() == 1
 
 
+async def test_commands_missing_on_discord_are_published_though_the_digest_matches(db: Database):
+    """The digest records what we sent; a new Discord (another app, commands deleted by hand)
+    holds none of it, so a start on the same database must publish again."""
+    settings = make_settings()
+    for round_ in (1, 2):
+        world = FakeDiscord()
+        world.guild("Red Legion")
+        async with world.serve(), world.running_bot(settings, everything()):
+            pass
+        assert [s.guild_id for s in world.commands.syncs] == [None], f"start {round_}"
+        assert "mining" in {c["name"] for c in world.commands.list(None)}
+
+
 async def test_guild_scope_syncs_each_listed_guild_once(db: Database):
     world = FakeDiscord()
     first, second = world.guild("Red Legion"), world.guild("Blue Fleet")
