@@ -18,7 +18,7 @@ from typing import Any
 import yarl
 
 from core.errors import ConfigError, UserError
-from core.runtime import Runtime, configure_logging
+from core.runtime import Runtime, add_database_option, configure_logging
 from storage import migrations
 from storage.database import backend_of
 
@@ -51,7 +51,7 @@ async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
     settings = runtime.settings
     token = _token(runtime)
     _point_discord_at(runtime)
-    async with runtime.open_database(upgrade=args.upgrade):
+    async with runtime.open_database(args.database_url, upgrade=args.upgrade):
         bot = RedLegionBot(
             settings, runtime.plugins, guild_ready_timeout=settings.discord.guild_ready_timeout
         )
@@ -197,7 +197,7 @@ async def cmd_plugins_list(args: argparse.Namespace, runtime: Runtime) -> int:
 
     enablement = Enablement(runtime.settings, runtime.plugins)
     if args.guild is not None:
-        async with runtime.open_database():
+        async with runtime.open_database(args.database_url):
             statuses = await enablement.statuses(args.guild)
     else:
         statuses = await enablement.statuses(None)
@@ -235,12 +235,12 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot (needs a Discord token)")
     run.add_argument("--upgrade", action="store_true", help="apply pending migrations first")
+    add_database_option(run)
     run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="database migrations").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"
     )
-    url_help = "database URL (default: from config / $DATABASE_URL)"
     up = db.add_parser("upgrade", help="apply all pending migrations of all loaded plugins")
     up.set_defaults(func=cmd_db_upgrade)
     mk = db.add_parser("makemigrations", help="write migrations for changed models")
@@ -270,7 +270,7 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
     rs.add_argument("file", help="a file written by `redlegion db backup`")
     rs.set_defaults(func=cmd_db_restore)
     for p in (up, mk, hist, down, bk, rs):
-        p.add_argument("--database-url", help=url_help)
+        add_database_option(p)
 
     export = sub.add_parser(
         "export",
@@ -278,7 +278,7 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
     )
     export.add_argument("--guild", type=int, required=True, help="the server (guild) id")
     export.add_argument("--out", default="export", help="folder to write into (default: ./export)")
-    export.add_argument("--database-url", help=url_help)
+    add_database_option(export)
     export.set_defaults(func=cmd_export)
 
     plugins = sub.add_parser("plugins", help="loaded plugins").add_subparsers(
@@ -286,6 +286,7 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
     )
     pl = plugins.add_parser("list", help="each plugin, version, source and whether it is on")
     pl.add_argument("--guild", type=int, help="show enablement in this guild")
+    add_database_option(pl)
     pl.set_defaults(func=cmd_plugins_list)
 
     cmds = sub.add_parser("commands", help="slash commands on Discord").add_subparsers(
@@ -297,7 +298,7 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
     cs.add_argument(
         "--guild", type=int, help="to this guild only (instant), not as [commands] says"
     )
-    cs.add_argument("--database-url", help=url_help)
+    add_database_option(cs)
     cs.set_defaults(func=cmd_commands_sync)
 
     cfg = sub.add_parser("config", help="configuration").add_subparsers(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -14,6 +15,14 @@ from core.plugins import PluginManager
 from storage import Database, migrations
 
 log = logging.getLogger(__name__)
+
+DATABASE_URL_HELP = "database URL (default: from config / $DATABASE_URL)"
+
+
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    """`--database-url` on a command that touches data: one wording, one meaning everywhere
+    (plugins call this from their `redlegion_cli` hook too)."""
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
 
 
 @dataclass

@@ -137,3 +137,33 @@ def test_demo_plays_a_sunday_op_without_a_token(tmp_path: Path):
     assert any(name.startswith("mining_event_1") for name in pdfs)
     assert all((tmp_path / "out" / name).read_bytes().startswith(b"%PDF") for name in pdfs)
     assert not list(tmp_path.glob("*.sqlite3"))  # the demo's database was thrown away
+
+
+def _leaf_commands(parser, prefix: tuple[str, ...] = ()):
+    """Every runnable `redlegion …` command with its parser, plugins' included."""
+    import argparse
+
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield prefix, parser
+        return
+    for name, child in subs[0].choices.items():
+        yield from _leaf_commands(child, (*prefix, name))
+
+
+def test_every_command_that_touches_data_takes_database_url():
+    """One option, one wording: an operator can point any data command at any database."""
+    from core.cli import build_parser
+    from core.plugins import PluginManager
+    from core.runtime import DATABASE_URL_HELP
+
+    leaves = dict(_leaf_commands(build_parser(PluginManager(entry_point_group=None))))
+    no_data = {("config", "check")}
+    assert ("report", "finances") in leaves and ("mining", "report") in leaves
+    for words, parser in leaves.items():
+        options = {o: a for a in parser._actions for o in a.option_strings}
+        if words in no_data:
+            continue
+        assert "--database-url" in options, f"redlegion {' '.join(words)} lacks --database-url"
+        if words != ("demo",):  # the demo's default is a throw-away file, and says so
+            assert options["--database-url"].help == DATABASE_URL_HELP, words

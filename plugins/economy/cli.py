@@ -9,6 +9,7 @@ from typing import Any
 
 from core.errors import InvalidInput, NotFound
 from core.models import Guild
+from core.runtime import add_database_option
 
 
 async def cmd_prices_import(args: argparse.Namespace, runtime: Any) -> int:
@@ -21,7 +22,7 @@ async def cmd_prices_import(args: argparse.Namespace, runtime: Any) -> int:
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     rows = parse_prices(data, path.name)  # a malformed file stops here, before the database
-    async with runtime.open_database():
+    async with runtime.open_database(args.database_url):
         summary = await import_prices(
             rows, guild_id=args.guild, actor_id=None, at=SystemClock().now(), source="import"
         )
@@ -40,7 +41,7 @@ async def cmd_report_finances(args: argparse.Namespace, runtime: Any) -> int:
     )
     out = Path(args.out)
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
-    async with runtime.open_database():
+    async with runtime.open_database(args.database_url):
         guild = await Guild.get_or_none(id=args.guild)
         if guild is None:
             raise NotFound(f"server {args.guild} is not known to this database")
@@ -71,6 +72,7 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     imp.add_argument(
         "--guild", type=int, help="set this server's own prices instead of the reference ones"
     )
+    add_database_option(imp)
     imp.set_defaults(func=cmd_prices_import)
 
     report = subparsers.add_parser("report", help="reports").add_subparsers(
@@ -81,4 +83,5 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     fin.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 30 days ago)")
     fin.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: today)")
     fin.add_argument("--out", default=".", help="folder for the files (default: here)")
+    add_database_option(fin)
     fin.set_defaults(func=cmd_report_finances)

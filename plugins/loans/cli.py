@@ -8,7 +8,7 @@ from typing import Any
 from core.clock import SystemClock
 from core.enablement import Enablement
 from core.money import fmt
-from core.runtime import Runtime
+from core.runtime import Runtime, add_database_option
 from plugins.loans.defaults import guilds_with_active_loans, mark_overdue
 
 
@@ -44,5 +44,5 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="mark loans past due + grace as defaulted (and write them off, per config)",
     )
     check.add_argument("--guild", type=int, help="only this server (guild) id")
-    check.add_argument("--database-url", help="database URL (default: from config)")
+    add_database_option(check)
     check.set_defaults(func=cmd_check_overdue)

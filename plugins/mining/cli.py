@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from core.runtime import Runtime
+from core.runtime import Runtime, add_database_option
 
 
 async def cmd_report(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -28,5 +28,5 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     report.add_argument("event_id", type=int, help="the event's number (#12 → 12)")
     report.add_argument("--guild", type=int, required=True, help="the server (guild) id")
     report.add_argument("--out", required=True, help="PDF file to write")
-    report.add_argument("--database-url", help="database URL (default: from config)")
+    add_database_option(report)
     report.set_defaults(func=cmd_report)
