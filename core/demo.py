@@ -12,15 +12,15 @@ import contextlib
 import logging
 import re
 import tempfile
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from core.clock import VirtualClock
+from core.clock import SystemClock, VirtualClock
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 MENTION = re.compile(r"<(@&|@!?|#)(\d+)>")
 TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
+
+# the op is played this many days back at least, so its loans (two weeks on) end in the past and
+# the CLI's default report period (the last 30 days) holds the whole demo
+DAYS_BACK = 20
 
 CREW = [
     "Ace", "Bishop", "Cricket", "Dagger", "Echo", "Flint", "Ghost",
@@ -49,7 +53,10 @@ class DemoContext:
     crew: list[Member]
     roles: dict[str, Role]
     out_dir: Path
+    database_url: str = ""
     lines: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    _last_steps: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     _runtime: Runtime | None = None
     _stack: contextlib.AsyncExitStack | None = None
     bot: RedLegionBot | None = None
@@ -88,8 +95,32 @@ class DemoContext:
         for file in reply.files:
             path = self.out_dir / file.name
             path.write_bytes(file.data)
+            self.files.append(path)
             self.say(f"    [attachment {file.name} saved to {path}]")
         return reply
+
+    def at_the_end(self, step: Callable[[], Awaitable[object]]) -> None:
+        """Run `step` after every plugin's scene (a report that should show all of them)."""
+        self._last_steps.append(step)
+
+    def summary(self, *, kept: bool) -> None:
+        """Where the files are and how to carry on from the shell with the demo's data."""
+        self.say("")
+        self.say("== the demo is over ==")
+        for path in self.files:
+            self.say(f"  wrote {path}")
+        self.say(f"  guild id (for the CLI's --guild): {self.guild.id}")
+        if kept:
+            url = self.database_url
+            self.say(f"  the data is kept in {url}; for example:")
+            self.say(f"    redlegion report finances --guild {self.guild.id} --database-url {url}")
+            self.say(f"    redlegion export --guild {self.guild.id} --database-url {url}")
+        else:
+            self.say("  the database was thrown away; to keep it and look at it from the CLI:")
+            self.say("    redlegion demo --database-url sqlite://demo.sqlite3")
+            self.say(
+                f"    redlegion report finances --guild <id> --database-url sqlite://demo.sqlite3"
+            )
 
     async def start_bot(self) -> RedLegionBot:
         assert self._runtime is not None and self._stack is not None
@@ -112,10 +143,21 @@ class DemoContext:
         return await self.start_bot()
 
 
-def build_world() -> tuple[FakeDiscord, Guild, dict[str, Role], dict[str, Member]]:
+def demo_start(today: date) -> datetime:
+    """Sunday 18:00 UTC, at least `DAYS_BACK` days before `today`."""
+    day = today - timedelta(days=DAYS_BACK)
+    day -= timedelta(days=(day.weekday() - 6) % 7)
+    return datetime.combine(day, time(18, 0), tzinfo=UTC)
+
+
+def build_world(
+    start: datetime | None = None,
+) -> tuple[FakeDiscord, Guild, dict[str, Role], dict[str, Member]]:
     from fakediscord import FakeDiscord
 
-    world = FakeDiscord(clock=VirtualClock())
+    start = start or demo_start(SystemClock().now().date())
+    # ids stamped with real time: a second run on the same database is a guild of its own
+    world = FakeDiscord(clock=VirtualClock(start), id_clock=SystemClock())
     guild = world.guild("Red Legion")
     roles = {
         "org": guild.role("Red Legion Member"),
@@ -171,6 +213,7 @@ async def play(runtime: Runtime, *, database_url: str | None, out_dir: Path) -> 
             crew=crew,
             roles=roles,
             out_dir=out_dir,
+            database_url=url,
             _runtime=demo_runtime,
             _stack=contextlib.AsyncExitStack(),
         )
@@ -181,6 +224,9 @@ async def play(runtime: Runtime, *, database_url: str | None, out_dir: Path) -> 
                 await demo.slash(demo.admin, "plugins list")
                 for _, scene in runtime.plugins.impls("redlegion_demo"):
                     await scene(demo=demo)
+                for step in demo._last_steps:
+                    await step()
+                demo.summary(kept=database_url is not None)
             finally:
                 assert demo._stack is not None
                 await demo._stack.aclose()

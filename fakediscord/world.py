@@ -57,9 +57,12 @@ class FakeDiscord:
         timeout: float = 5.0,
         shard_count: int = 1,
         privileged_intents: int = PRIVILEGED,
+        id_clock: Clock | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else VirtualClock()
-        self.ids = Snowflakes(self.clock)
+        # ids follow `clock` unless told otherwise: the demo replays a past Sunday, yet each run
+        # needs ids (a guild) of its own to be run again on the same database
+        self.ids = Snowflakes(id_clock or self.clock)
         self.token = token
         self.timeout = timeout  # seconds (real time) to wait for the bot
         self.shard_count = shard_count  # what GET /gateway/bot recommends

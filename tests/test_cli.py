@@ -167,3 +167,38 @@ def test_every_command_that_touches_data_takes_database_url():
         assert "--database-url" in options, f"redlegion {' '.join(words)} lacks --database-url"
         if words != ("demo",):  # the demo's default is a throw-away file, and says so
             assert options["--database-url"].help == DATABASE_URL_HELP, words
+
+
+def test_the_demo_runs_again_on_its_database_and_the_cli_reports_on_it(
+    tmp_path: Path, empty_db_url: str
+):
+    """Kept with --database-url, each run is an org of its own (a second run used to trip over
+    the first one's loans), and the closing summary's command reports the op and the loans
+    (the demo plays in the last 30 days, the CLI's default period)."""
+    guilds = []
+    for run in (1, 2):
+        out = tmp_path / f"out{run}"
+        result = redlegion("demo", "--out", str(out), "--database-url", empty_db_url, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "Something went wrong" not in result.stdout
+        summary = result.stdout.split("== the demo is over ==", 1)[1]
+        for pdf in out.glob("*.pdf"):
+            assert f"wrote {pdf}" in summary
+        assert len(list(out.glob("*.pdf"))) == 2  # the op's and the finance report
+        guilds.append(summary.split("guild id (for the CLI's --guild): ", 1)[1].split()[0])
+        assert f"redlegion report finances --guild {guilds[-1]} --database-url" in summary
+    assert guilds[0] != guilds[1]
+    result = redlegion(
+        "report", "finances", "--guild", guilds[1], "--database-url", empty_db_url,
+        "--out", str(tmp_path / "report"), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = {
+        line.rsplit(None, 1)[0].strip(): line.rsplit(None, 1)[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("  ")
+    }
+    assert figures, result.stdout
+    nonzero = {name for name, value in figures.items() if value.strip("0.,-")}
+    assert any("payout" in name.lower() for name in nonzero), figures
+    assert any("loan" in name.lower() for name in nonzero), figures

@@ -29,11 +29,13 @@ async def scene(demo: DemoContext) -> None:
     await demo.slash(borrower, "loan repay", id=first, amount="100,000")
     await demo.slash(borrower, "loan repay", id=first, amount="200,000")  # refused: too much
     await demo.slash(borrower, "loan repay", id=first, amount="162,500")
-    issued = await demo.slash(demo.officer, "loan issue", member=other, amount="40,000.50")
+    issued = await demo.slash(
+        demo.officer, "loan issue", member=other, amount="40,000.50", term_days=7
+    )
     second = _number(issued.text)
     await demo.slash(other, "loan repay", id=second, amount="5,000")
-    demo.world.clock.advance(days=40)  # due after 30 days, 7 days of grace
-    demo.say("*** 40 days later: the bot's overdue check runs ***")
+    demo.world.clock.advance(days=15)  # due after 7 days, 7 days of grace
+    demo.say("*** 15 days later: the bot's overdue check runs ***")
     for closed in await check_all(demo.bot):
         demo.say(f"    {announcement(closed)}")
     await demo.slash(other, "loan mine")

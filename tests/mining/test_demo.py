@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.demo import play
+from core.clock import SystemClock
+from core.demo import demo_start, play
 from core.plugins import PluginManager
 from core.runtime import Runtime
 from tests.support import make_settings
@@ -30,5 +31,7 @@ async def test_the_sunday_op_plays(empty_db_url: str, tmp_path: Path):
     assert rows["Flint"][:3] == ["2h", "37m", "00s"]  # 25 minutes AFK do not count
     assert rows["Kestrel"][-1] == "donated"
     assert "Marked 1 payout(s) paid" in text
-    assert (tmp_path / "mining_event_1_20260104.pdf").read_bytes().startswith(b"%PDF")
+    day = demo_start(SystemClock().now().date())
+    assert (day.weekday(), day.hour) == (6, 18), "a Sunday evening op"
+    assert (tmp_path / f"mining_event_1_{day:%Y%m%d}.pdf").read_bytes().startswith(b"%PDF")
     assert "Something went wrong" not in text
