@@ -119,7 +119,7 @@ class DemoContext:
             self.say("  the database was thrown away; to keep it and look at it from the CLI:")
             self.say("    redlegion demo --database-url sqlite://demo.sqlite3")
             self.say(
-                f"    redlegion report finances --guild <id> --database-url sqlite://demo.sqlite3"
+                "    redlegion report finances --guild <id> --database-url sqlite://demo.sqlite3"
             )
 
     async def start_bot(self) -> RedLegionBot:
