@@ -21,6 +21,7 @@ from core.errors import ConfigError, UserError
 from core.runtime import Runtime, add_database_option, configure_logging
 from storage import migrations
 from storage.database import backend_of
+from storage.instance_lock import AlreadyRunning, InstanceLock
 
 
 def _token(runtime: Runtime) -> str:
@@ -51,12 +52,24 @@ async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
     settings = runtime.settings
     token = _token(runtime)
     _point_discord_at(runtime)
-    async with runtime.open_database(args.database_url, upgrade=args.upgrade):
+    url = args.database_url or settings.database_url
+    async with runtime.open_database(url, upgrade=args.upgrade):
         bot = RedLegionBot(
             settings, runtime.plugins, guild_ready_timeout=settings.discord.guild_ready_timeout
         )
-        async with bot:
-            await bot.start(token)
+        taken_over = asyncio.Event()
+
+        def stop() -> None:
+            taken_over.set()
+            asyncio.get_running_loop().create_task(bot.close())
+
+        try:
+            async with InstanceLock(url, on_lost=stop), bot:
+                await bot.start(token)
+        except AlreadyRunning as exc:
+            raise UserError(str(exc)) from None
+        if taken_over.is_set():
+            raise UserError("stopped: another bot process took over this database")
     return 0
 
 

@@ -1,0 +1,156 @@
+"""One bot process per database: a second `redlegion run` is refused before it connects, a
+crashed one never blocks its restart, and a PostgreSQL outage does not leave two running."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from fakediscord import FakeDiscord
+from storage.instance_lock import BOT, NAMESPACE, AlreadyRunning, InstanceLock, _pg_params
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+async def test_a_second_holder_is_refused_until_the_first_lets_go(empty_db_url: str):
+    async with InstanceLock(empty_db_url):
+        with pytest.raises(AlreadyRunning, match="another bot process is already running"):
+            await InstanceLock(empty_db_url).acquire()
+    async with InstanceLock(empty_db_url):  # released on exit: free again
+        pass
+
+
+async def _lock_holders(url: str) -> list[int]:
+    conn = await asyncpg.connect(**_pg_params(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 "
+            "AND objid = $2 AND granted AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())",
+            NAMESPACE,
+            BOT,
+        )
+        return [r["pid"] for r in rows]
+    finally:
+        await conn.close()
+
+
+async def _drop_connection(url: str, pid: int) -> None:
+    conn = await asyncpg.connect(**_pg_params(url))
+    try:
+        await conn.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()
+
+
+async def _until(condition, what: str, seconds: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not await condition():
+        if loop.time() > deadline:
+            raise AssertionError(what)
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.postgres_only
+async def test_the_lock_is_taken_back_after_its_connection_drops(empty_db_url: str):
+    lost: list[bool] = []
+    async with InstanceLock(empty_db_url, on_lost=lambda: lost.append(True), retry_seconds=0.05):
+        (pid,) = await _lock_holders(empty_db_url)
+        await _drop_connection(empty_db_url, pid)
+
+        async def retaken() -> bool:
+            holders = await _lock_holders(empty_db_url)
+            return bool(holders) and holders != [pid]
+
+        await _until(retaken, "the lock was not taken back")
+        with pytest.raises(AlreadyRunning):
+            await InstanceLock(empty_db_url).acquire()
+    assert lost == []
+
+
+@pytest.mark.postgres_only
+async def test_a_process_that_lost_the_lock_to_another_is_told_to_stop(empty_db_url: str):
+    lost = asyncio.Event()
+    first = InstanceLock(empty_db_url, on_lost=lost.set, retry_seconds=0.05)
+    await first.acquire()
+    try:
+        (pid,) = await _lock_holders(empty_db_url)
+        second = InstanceLock(empty_db_url)
+        await _drop_connection(empty_db_url, pid)
+        for _ in range(200):  # the other process starts while the first is cut off
+            try:
+                await second.acquire()
+                break
+            except AlreadyRunning:
+                await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the lock was never free after its connection dropped")
+        try:
+            await asyncio.wait_for(lost.wait(), 15)
+        finally:
+            await second.release()
+    finally:
+        await first.release()
+
+
+async def test_a_second_redlegion_run_is_refused_and_the_first_goes_on(
+    fake_discord: FakeDiscord, empty_db_url: str, tmp_path: Path
+):
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_db_url,
+        "PYTHONPATH": str(REPO),
+        "REDLEGION_DISCORD_GUILD_READY_TIMEOUT": "0.05",
+        "REDLEGION_CONFIG": str(tmp_path / "config.toml"),
+    }
+    (tmp_path / "config.toml").write_text("")
+    fake_discord.guild("Red Legion")
+
+    async def start(name: str) -> asyncio.subprocess.Process:
+        with (tmp_path / f"{name}.log").open("ab") as out:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "core.cli", "run", env=env, cwd=tmp_path,
+                stdout=out, stderr=out,
+            )  # fmt: skip
+
+    async with fake_discord.serve(patch_discord=False):
+        env.update(fake_discord.environ())
+        first = await start("first")
+        try:
+
+            async def first_ready() -> bool:
+                assert first.returncode is None, (tmp_path / "first.log").read_text()[-3000:]
+                return fake_discord.gateway.identified == 1
+
+            await _until(first_ready, "the first bot never connected", 60)
+            second = await start("second")
+            code = await asyncio.wait_for(second.wait(), 60)
+            log = (tmp_path / "second.log").read_text()
+            assert code == 2, log[-3000:]
+            assert "another bot process is already running on this database" in log
+            assert "Traceback" not in log
+            assert first.returncode is None, "the first bot goes on"
+            assert fake_discord.gateway.identified == 1, "the second never reached Discord"
+        finally:
+            if first.returncode is None:
+                first.send_signal(signal.SIGKILL)
+            await first.wait()
+        # killed without a clean shutdown: its lock died with it, so a restart is not blocked
+        third = await start("third")
+        try:
+
+            async def third_ready() -> bool:
+                assert third.returncode is None, (tmp_path / "third.log").read_text()[-3000:]
+                return fake_discord.gateway.identified == 2
+
+            await _until(third_ready, "the restarted bot never connected", 60)
+        finally:
+            third.send_signal(signal.SIGKILL)
+            await third.wait()
