@@ -80,18 +80,29 @@ async def test_a_process_that_lost_the_lock_to_another_is_told_to_stop(empty_db_
     lost = asyncio.Event()
     first = InstanceLock(empty_db_url, on_lost=lost.set, retry_seconds=0.05)
     await first.acquire()
+    # the first stays cut off from the database until the other process has started
+    taken_over = asyncio.Event()
+    reconnect = first._lock_pg
+
+    async def cut_off() -> bool:
+        await taken_over.wait()
+        return await reconnect()
+
+    first._lock_pg = cut_off  # type: ignore[method-assign]
     try:
         (pid,) = await _lock_holders(empty_db_url)
         second = InstanceLock(empty_db_url)
         await _drop_connection(empty_db_url, pid)
-        for _ in range(200):  # the other process starts while the first is cut off
+
+        async def second_acquired() -> bool:
             try:
                 await second.acquire()
-                break
-            except AlreadyRunning:
-                await asyncio.sleep(0.01)
-        else:
-            raise AssertionError("the lock was never free after its connection dropped")
+            except AlreadyRunning:  # until the server has ended the first one's session
+                return False
+            return True
+
+        await _until(second_acquired, "the lock was never free after its connection dropped")
+        taken_over.set()
         try:
             await asyncio.wait_for(lost.wait(), 15)
         finally:
