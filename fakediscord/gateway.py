@@ -124,6 +124,17 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         self.identified = 0  # IDENTIFYs accepted so far, for tests that wait for a bot process
+        # (count, future) pairs: resolved the moment the count-th IDENTIFY is accepted, so a
+        # test can act before the bot has even read its READY.
+        self._identify_waiters: list[tuple[int, asyncio.Future[None]]] = []
+
+    async def wait_for_identify(self, count: int) -> None:
+        """Return as soon as `count` IDENTIFYs in total were accepted (READY already queued)."""
+        if self.identified >= count:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._identify_waiters.append((count, future))
+        await future
 
     # --- sending --------------------------------------------------------------------------------
     def targets(self, event: str, guild_id: int | None) -> list[Session]:
@@ -229,6 +240,10 @@ class Gateway:
         session.dispatch("READY", self._ready(session, [g.id for g in guilds]))
         for guild in guilds:
             self.send_guild_create(session, guild)
+        for waiter in [w for w in self._identify_waiters if w[0] <= self.identified]:
+            self._identify_waiters.remove(waiter)
+            if not waiter[1].done():
+                waiter[1].set_result(None)
 
     def send_guild_create(self, session: Session, guild: Guild) -> None:
         all_members = bool(session.intents & GUILD_PRESENCES)

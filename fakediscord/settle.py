@@ -4,11 +4,22 @@ Nothing in the bot has to cooperate. For a discord.py client running in this eve
 1. the frame was processed once the client's websocket for that session reports a sequence
    at or past the frame's (discord.py parses a dispatch synchronously, and parsing schedules
    every handler as a task before the next frame is read);
-2. the handlers are the tasks discord.py names "discord.py: on_<event>" (`Client._schedule_event`)
-   and "CommandTree-invoker" (app commands): we wait until every such task started after the
-   send has finished, including ones those handlers dispatched in turn.
-Errors the bot logs meanwhile (discord.py's `on_error` and `CommandTree.on_error` log them) are
-collected so the test can fail with the traceback instead of a puzzling assertion.
+2. the handlers are the tasks discord.py creates for them, by name: "discord.py: on_<event>"
+   (`Client._schedule_event`), "CommandTree-invoker" (app commands), and the ones `discord.ui`
+   runs a pressed button's, a picked select's or a submitted modal's callback in
+   (`View._dispatch_item`, `ViewStore.dispatch_dynamic_items`, `Modal._dispatch_submit`, and a
+   view's `on_timeout`). We wait until every such task started after the send has finished,
+   including ones those handlers dispatched in turn. (A view's callback task is created while
+   the INTERACTION_CREATE is parsed, beside `on_interaction`; not waiting for it made a click
+   whose callback awaits anything before answering read as "no answer", at random.)
+3. a session belongs to a watched client when that client's websocket holds its session id.
+   Between an IDENTIFY and the READY it answers, a reconnecting client holds no session id (or
+   a forgotten one): while a watched client serving that shard is in that state, we wait for it
+   rather than take the session for another process's (which returned at once, before the
+   bot had seen the event).
+Errors the bot logs meanwhile (discord.py's `on_error`, `CommandTree.on_error` and
+`View.on_error` log them) are collected so the test can fail with the traceback instead of a
+puzzling assertion.
 
 A bot in another process cannot be watched: sends then return once the frame is queued.
 """
@@ -17,17 +28,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import discord
 
 from fakediscord.errors import NotHandled
 
 if TYPE_CHECKING:
-    import discord
-
     from fakediscord.gateway import Session
 
-HANDLER_TASK_NAMES = ("discord.py: ", "CommandTree-invoker")
+HANDLER_TASK_NAMES = (
+    "discord.py: ",
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-dynamic-item-",
+    "discord-ui-modal-dispatch-",
+    "discord-ui-view-timeout-",
+)
 POLL_SECONDS = 0.001
 
 
@@ -69,10 +88,14 @@ class ErrorLog(logging.Handler):
 
 
 class Watcher:
-    """The in-process discord.py clients the stand-in waits on."""
+    """The in-process discord.py clients the stand-in waits on.
 
-    def __init__(self) -> None:
+    `sessions` is the gateway's live sessions by id (the same mapping, kept current by it).
+    """
+
+    def __init__(self, sessions: Mapping[str, Session] | None = None) -> None:
         self.clients: list[discord.Client] = []
+        self.sessions: Mapping[str, Session] = sessions if sessions is not None else {}
 
     def attach(self, client: discord.Client) -> None:
         if client not in self.clients:
@@ -92,20 +115,36 @@ class Watcher:
                 return client
         return None
 
-    def watches(self, delivery: Delivery) -> bool:
-        return any(self.owner(session) for session, _ in delivery.targets)
+    def reconnecting(self, session: Session) -> bool:
+        """Whether a watched client serving `session`'s shard holds no live session yet: it is
+        (re)identifying, and `session` may be the one it is about to read READY for."""
+        for client in self.clients:
+            if client.is_closed() or not _serves(client, session):
+                continue
+            ws = _websocket(client, session.shard_id)
+            if ws is None or ws.session_id is None or ws.session_id not in self.sessions:
+                return True
+        return False
 
-    async def settle(self, delivery: Delivery, within: float) -> None:
-        """Wait until watched clients processed `delivery` and their handlers finished."""
+    async def settle(self, delivery: Delivery, within: float) -> bool:
+        """Wait until watched clients processed `delivery` and their handlers finished.
+
+        Returns whether any target was a watched client's session (if not, nothing could be
+        waited for: the caller may wait for an effect instead).
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         watched = False
         for session, seq in delivery.targets:
-            while (client := self.owner(session)) is not None:
-                watched = True
-                ws = _websocket(client, session.shard_id)
-                if ws is not None and ws.session_id == session.id and (ws.sequence or 0) >= seq:
-                    break
+            while True:
+                client = self.owner(session)
+                if client is not None:
+                    watched = True
+                    ws = _websocket(client, session.shard_id)
+                    if ws is not None and ws.session_id == session.id and (ws.sequence or 0) >= seq:
+                        break
+                elif not self.reconnecting(session):
+                    break  # another process's session
                 if loop.time() > deadline:
                     raise NotHandled(
                         f"the bot did not receive {delivery.event} (seq {seq}) within {within}s"
@@ -113,6 +152,7 @@ class Watcher:
                 await asyncio.sleep(POLL_SECONDS)
         if watched:
             await self.quiesce(delivery.event, deadline - loop.time(), ignore=delivery.tasks_before)
+        return watched
 
     async def quiesce(
         self, what: str, within: float, *, ignore: set[asyncio.Task[object]] | None = None
@@ -128,6 +168,14 @@ class Watcher:
                     f"the bot's handlers for {what} did not finish within {within}s: {names}"
                 )
             await asyncio.wait(pending, timeout=remaining)
+
+
+def _serves(client: discord.Client, session: Session) -> bool:
+    """Whether `client` identifies as `session`'s shard: an AutoShardedClient runs the shards
+    it was given (all of them by default), a plain Client its one `shard_id` (0 unsharded)."""
+    if isinstance(client, discord.AutoShardedClient):
+        return client.shard_ids is None or session.shard_id in client.shard_ids
+    return (client.shard_id or 0) == session.shard_id
 
 
 def _websocket(client: discord.Client, shard_id: int) -> discord.gateway.DiscordWebSocket | None:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -82,7 +82,7 @@ class FakeDiscord:
         self.unknown_routes: list[tuple[str, str]] = []
         self.commands = CommandRegistry(self.application_id, self.ids.next, self.clock.now)
         self.gateway = Gateway(self)
-        self.watcher = Watcher()
+        self.watcher = Watcher(self.gateway.sessions)
         self.errors = ErrorLog()
         self._server: Server | None = None
 
@@ -212,8 +212,15 @@ class FakeDiscord:
             await asyncio.sleep(0.005)
 
     async def wait_for_identify(self, count: int = 1) -> None:
-        """Wait until `count` IDENTIFYs in total were accepted (e.g. a bot process connected)."""
-        await self._poll(lambda: self.gateway.identified >= count, f"{count} IDENTIFY(s)")
+        """Wait until `count` IDENTIFYs in total were accepted (e.g. a bot process connected).
+
+        Returns the moment the stand-in accepts it, before the bot has read its READY: what is
+        sent then waits for the bot like anything else (see `fakediscord.settle`).
+        """
+        try:
+            await asyncio.wait_for(self.gateway.wait_for_identify(count), self.timeout)
+        except TimeoutError:
+            raise FakeDiscordError(f"timed out waiting for {count} IDENTIFY(s)") from None
 
     async def drop_connections(self, *, code: int = 4000, abrupt: bool = False) -> None:
         """Cut the bot's gateway connections; sessions stay resumable (see `Gateway.drop`)."""
@@ -383,8 +390,7 @@ class FakeDiscord:
         delivery.targets.append((session, session.dispatch("INTERACTION_CREATE", payload)))
         timeout = self.timeout
         what = f"/{record.name}" if record.type != MESSAGE_COMPONENT else record.name
-        if self.watcher.watches(delivery):
-            await self.watcher.settle(delivery, timeout)
+        if await self.watcher.settle(delivery, timeout):
             self._check_errors(delivery, what, allow_errors)
         else:
             with contextlib.suppress(TimeoutError):
@@ -494,14 +500,6 @@ class FakeDiscord:
         from fakediscord.transcript import render
 
         return render(self)
-
-    async def _poll(self, done: Callable[[], bool], what: str) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        while not done():
-            if loop.time() > deadline:
-                raise FakeDiscordError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.01)
 
 
 def _shown(value: Any) -> str:

@@ -186,11 +186,37 @@ def add_commands(bot: RecordingBot) -> None:
         )
 
         async def pressed(press: discord.Interaction) -> None:
+            await asyncio.sleep(0.01)  # e.g. the database, before answering
             await press.response.edit_message(content="Paid out", view=None)
 
         button.callback = pressed  # type: ignore[method-assign]
         view.add_item(button)
         await interaction.response.send_message("Pay out now?", view=view)
+
+    @tree.command(name="tally", description="A button that answers, then keeps working")
+    async def tally(interaction: discord.Interaction) -> None:
+        view = discord.ui.View()
+        count: discord.ui.Button[discord.ui.View] = discord.ui.Button(
+            label="Count", custom_id="count"
+        )
+        broken: discord.ui.Button[discord.ui.View] = discord.ui.Button(
+            label="Break", custom_id="break"
+        )
+
+        async def counted(press: discord.Interaction) -> None:
+            await press.response.send_message("counting", ephemeral=True)
+            await asyncio.sleep(0.01)
+            await press.followup.send("counted 3", ephemeral=True)
+
+        async def breaks(press: discord.Interaction) -> None:
+            await asyncio.sleep(0.01)
+            raise RuntimeError("the button broke")
+
+        count.callback = counted  # type: ignore[method-assign]
+        broken.callback = breaks  # type: ignore[method-assign]
+        view.add_item(count)
+        view.add_item(broken)
+        await interaction.response.send_message("Tally?", view=view)
 
     @tree.command(name="pick", description="A select menu")
     async def pick(interaction: discord.Interaction) -> None:
@@ -200,6 +226,7 @@ def add_commands(bot: RecordingBot) -> None:
         )
 
         async def chosen(choice: discord.Interaction) -> None:
+            await asyncio.sleep(0.01)
             await choice.response.send_message(f"you picked {', '.join(select.values)}")
 
         select.callback = chosen  # type: ignore[method-assign]
@@ -215,6 +242,7 @@ def add_commands(bot: RecordingBot) -> None:
         )
 
         async def on_submit(self, interaction: discord.Interaction) -> None:
+            await asyncio.sleep(0.01)
             await interaction.response.send_message(
                 f"rated {self.rating.value}; notes: {self.notes.value or '-'}", ephemeral=True
             )

@@ -162,6 +162,23 @@ async def test_filling_in_a_modal(scene: Scene, bot: RecordingBot) -> None:
         await scene.ace.submit(reply, notes="no rating")
 
 
+async def test_a_click_returns_once_the_callback_finished(scene: Scene, bot: RecordingBot) -> None:
+    # discord.ui runs the callback in a task of its own; the click waits for that task too.
+    reply = await scene.ace.slash("tally")
+    pressed = await scene.ace.click(reply, "count")
+    assert pressed.text == "counting\ncounted 3"
+
+
+async def test_an_error_in_a_button_callback_fails_the_click(
+    scene: Scene, bot: RecordingBot
+) -> None:
+    reply = await scene.ace.slash("tally")
+    with pytest.raises(BotError, match="the button broke"):
+        await scene.ace.click(reply, "break")
+    with pytest.raises(NoResponse, match="did not answer"):
+        await scene.ace.click(reply, "break", allow_errors=True)
+
+
 async def test_an_answer_after_the_deadline_is_refused(scene: Scene, bot: RecordingBot) -> None:
     scene.world.response_deadline = 0.1
     with pytest.raises(BotError, match="Unknown interaction"):
