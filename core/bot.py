@@ -161,16 +161,49 @@ class RedLegionBot(discord.Client):
             await setup(bot=self)
 
     def register_commands(self) -> None:
-        """Put core's and every plugin's slash commands on the tree (nothing is sent yet)."""
+        """Put core's and every plugin's slash commands on the tree (nothing is sent yet).
+
+        A plugin whose hook raises, or whose top-level command name is core's or an earlier
+        plugin's, is left out with its dependents (`plugins.problems` says why): one plugin
+        must not keep the bot from starting.
+        """
         from core.commands import core_commands
 
+        owners: dict[tuple[str, discord.AppCommandType], str] = {}
         for command in core_commands():
             self.tree.add_command(command)
+            owners[_command_key(command)] = "core"
         for plugin, make in self.plugins.impls("redlegion_app_commands"):
-            for command in make(bot=self) or []:
-                command.extras["plugin"] = plugin
-                self.tree.add_command(command)
+            if plugin not in self.plugins.plugins:  # left out with a dependency meanwhile
+                continue
+            try:
+                commands = list(make(bot=self) or [])
+                for command in commands:
+                    key = _command_key(command)
+                    if key in owners:
+                        owner = "core" if owners[key] == "core" else f"plugin {owners[key]!r}"
+                        reason = f"slash command /{key[0]} is already taken by {owner}"
+                        self._leave_out(plugin, reason, owners)
+                        break
+                    command.extras["plugin"] = plugin
+                    self.tree.add_command(command)
+                    owners[key] = plugin
+            except Exception as exc:
+                reason = f"its redlegion_app_commands hook failed: {exc!r}"
+                self._leave_out(plugin, reason, owners)
         hide_from_members(self.tree)
+
+    def _leave_out(
+        self, plugin: str, reason: str, owners: dict[tuple[str, discord.AppCommandType], str]
+    ) -> None:
+        """Leave a plugin (and its dependents) out and take back the commands they added."""
+        gone = set(self.plugins.leave_out(plugin, reason))
+        for key in [k for k, owner in owners.items() if owner in gone]:
+            del owners[key]
+        for command in self.tree.get_commands():
+            if command.extras.get("plugin") in gone:
+                name, kind = _command_key(command)
+                self.tree.remove_command(name, type=kind)
 
     async def sync_commands(self, *, force: bool = False, guild_id: int | None = None) -> list[str]:
         """Publish the tree where `[commands]` says (or to one guild), only where it changed
@@ -348,6 +381,24 @@ class RedLegionBot(discord.Client):
 
     async def on_member_remove(self, member: discord.Member) -> None:
         await self._member_event(member, "left")
+
+
+def check_commands(settings: Settings, plugins: PluginManager) -> None:
+    """Build the slash-command tree offline, as start-up would, so that `redlegion plugins list`
+    and `config check` report the plugins start-up would leave out for their commands."""
+    voice_warnings = logging.getLogger("discord.client")  # "PyNaCl is not installed": no voice
+    level = voice_warnings.level
+    voice_warnings.setLevel(logging.ERROR)
+    try:
+        bot = RedLegionBot(settings, plugins)
+    finally:
+        voice_warnings.setLevel(level)
+    bot.register_commands()
+
+
+def _command_key(command: Any) -> tuple[str, discord.AppCommandType]:
+    """A top-level command's name is unique per type (slash, user menu, message menu)."""
+    return command.name, getattr(command, "type", discord.AppCommandType.chat_input)
 
 
 async def _run_logged(result: Awaitable[Any] | Any, hook_name: str, guild_id: int) -> None:

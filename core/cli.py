@@ -18,6 +18,7 @@ from typing import Any
 import yarl
 
 from core.errors import ConfigError, UserError
+from core.plugins import PluginManager
 from core.runtime import Runtime, add_database_option, configure_logging
 from storage import migrations
 from storage.database import backend_of
@@ -205,9 +206,19 @@ async def cmd_export(args: argparse.Namespace, runtime: Runtime) -> int:
     return 0
 
 
+def _check_plugins(runtime: Runtime) -> int:
+    """Leave out, as start-up would, plugins whose slash commands fail or clash; 1 when any
+    plugin is left out, so a deployment check notices."""
+    from core.bot import check_commands
+
+    check_commands(runtime.settings, runtime.plugins)
+    return 1 if runtime.plugins.problems else 0
+
+
 async def cmd_plugins_list(args: argparse.Namespace, runtime: Runtime) -> int:
     from core.enablement import Enablement
 
+    left_out = _check_plugins(runtime)
     enablement = Enablement(runtime.settings, runtime.plugins)
     if args.guild is not None:
         async with runtime.open_database(args.database_url):
@@ -222,22 +233,81 @@ async def cmd_plugins_list(args: argparse.Namespace, runtime: Runtime) -> int:
             f"{state} ({status.reason})"
         )
     for problem in runtime.plugins.problems:
-        print(f"{problem.name:<12} {'-':<8} {problem.source:<28} not loaded ({problem.reason})")
-    return 0
+        print(f"{problem.name:<12} {'-':<8} {problem.source:<28} left out ({problem.reason})")
+    return left_out
 
 
 async def cmd_config_check(args: argparse.Namespace, runtime: Runtime) -> int:
+    left_out = _check_plugins(runtime)
     settings = runtime.settings
     print(f"config: {settings.source}: OK")
     print(f"database: {settings.database_url}")
     print(f"token: {'set' if settings.token else 'not set'}")
     print(f"plugins: {', '.join(runtime.plugins.names) or 'none'}")
     for problem in runtime.plugins.problems:
-        print(f"warning: {problem}")
-    return 0
+        print(f"error: {problem}")
+    return left_out
 
 
-def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
+class _NameTaken(Exception):
+    """A plugin's CLI hook asked for a subcommand name that is already taken."""
+
+
+class _PluginSubparsers:
+    """What a plugin's `redlegion_cli` hook gets as `subparsers`: the real action, except that
+    `add_parser` refuses a name (or alias) core or an earlier plugin owns, naming the owner.
+    argparse would raise too, but without saying whose the name is."""
+
+    def __init__(
+        self, real: argparse._SubParsersAction[Any], owners: dict[str, str], plugin: str
+    ) -> None:
+        self._real = real
+        self._owners = owners
+        self._plugin = plugin
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        words = (name, *kwargs.get("aliases", ()))
+        for word in words:
+            if word in self._owners:
+                raise _NameTaken(
+                    f"CLI subcommand {word!r} is already taken by {self._owners[word]}"
+                )
+        parser = self._real.add_parser(name, **kwargs)
+        for word in words:
+            self._owners[word] = f"plugin {self._plugin!r}"
+        return parser
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._real, attr)
+
+
+def _add_plugin_commands(sub: argparse._SubParsersAction[Any], plugins: PluginManager) -> bool:
+    """Let each plugin add its subcommands; on the first one that fails or clashes, leave it
+    out and return False (the caller builds the parser again without it, so nothing it added
+    half-way stays)."""
+    owners = {word: "core" for word in sub.choices}
+    for plugin, add in plugins.impls("redlegion_cli"):
+        try:
+            add(subparsers=_PluginSubparsers(sub, owners, plugin))
+        except _NameTaken as exc:
+            plugins.leave_out(plugin, str(exc))
+            return False
+        except Exception as exc:
+            plugins.leave_out(plugin, f"its redlegion_cli hook failed: {exc!r}")
+            return False
+    return True
+
+
+def build_parser(runtime_plugins: PluginManager | None = None) -> argparse.ArgumentParser:
+    """The whole `redlegion` command line. A plugin whose subcommands fail or clash is left out
+    (`runtime_plugins.problems` says why) and the rest, core's `db upgrade` included, works."""
+    while True:
+        parser, sub = _core_parser()
+        if runtime_plugins is None or _add_plugin_commands(sub, runtime_plugins):
+            return parser
+
+
+def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[Any]]:
     parser = argparse.ArgumentParser(
         prog="redlegion", description="Red Legion Bot: Star Citizen org operations on Discord."
     )
@@ -324,11 +394,7 @@ def build_parser(runtime_plugins: Any | None = None) -> argparse.ArgumentParser:
     from core.demo import add_parser as add_demo_parser
 
     add_demo_parser(sub)
-
-    if runtime_plugins is not None:
-        for _, add in runtime_plugins.impls("redlegion_cli"):
-            add(subparsers=sub)
-    return parser
+    return parser, sub
 
 
 def _config_arg(argv: Sequence[str]) -> str | None:

@@ -3,7 +3,10 @@
 Built-ins go through the same `_add` as entry-point plugins (group `redlegion.plugins`), like
 datasette's DEFAULT_PLUGINS. A plugin that fails to import, declares itself badly, implements a
 hook that does not exist, duplicates a name or has a missing or cyclic dependency is left out
-with its name and the reason in `problems`; the rest load. Set REDLEGION_TRACE_HOOKS=1 to log
+with its name and the reason in `problems`; the rest load. Whatever finds a plugin unusable
+later (its command hook fails or its names clash with another's, the config names a plugin that
+is not installed) calls `leave_out`, so `problems` stays the one list of plugins left out that
+`redlegion plugins list` and `config check` report. Set REDLEGION_TRACE_HOOKS=1 to log
 every hook call and which plugin answered.
 """
 
@@ -149,6 +152,24 @@ class PluginManager:
             if name not in ordered:
                 self.pm.unregister(name=name)
         return ordered
+
+    def leave_out(self, name: str, reason: str, *, source: str | None = None) -> list[str]:
+        """Take a plugin out after loading, with every plugin that depends on it; returns the
+        names left out. A name that is not loaded (e.g. a config section for a plugin that is
+        not installed) is only recorded, so every reason a plugin is missing is in one list."""
+        plugin = self.plugins.pop(name, None)
+        where = source or (plugin.source if plugin else "not installed")
+        problem = PluginProblem(name, where, reason)
+        self.problems.append(problem)
+        log.error("%s", problem)
+        if plugin is None:
+            return [name]
+        self.pm.unregister(plugin.module)
+        gone = [name]
+        for dependent in self.dependents(name):
+            if dependent in self.plugins:
+                gone += self.leave_out(dependent, f"depends on {name!r}, which was left out")
+        return gone
 
     # -- what core asks ----------------------------------------------------------------------
 
