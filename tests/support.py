@@ -11,8 +11,14 @@ from core.plugins import PluginManager
 def make_settings(
     data: dict[str, Any] | None = None, plugins: PluginManager | None = None
 ) -> Settings:
-    """Settings as a config file would give them, bound to the built-in plugins."""
-    settings = Settings.model_validate(data or {})
+    """Settings as a config file would give them, bound to the built-in plugins.
+
+    The UEX price sync is off unless `data` turns it on: a test bot never reaches the real UEX.
+    """
+    data = dict(data or {})
     manager = plugins or PluginManager(entry_point_group=None)
+    if "economy" in {spec.name for spec in manager.specs()}:
+        data["economy"] = {"uex_sync_minutes": 0, **(data.get("economy") or {})}
+    settings = Settings.model_validate(data)
     settings.bind_plugins({spec.name: spec.settings for spec in manager.specs()})
     return settings

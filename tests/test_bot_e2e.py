@@ -184,7 +184,8 @@ async def test_killed_bot_reconciles_current_voice_on_restart(
         "REDLEGION_CONFIG": str(tmp_path / "config.toml"),
     }
     (tmp_path / "config.toml").write_text(
-        f'[guilds."{org.off.id}"]\nplugins = {{ hello = false }}\n'
+        # no UEX price sync: the test must not reach the real UEX
+        f'[economy]\nuex_sync_minutes = 0\n[guilds."{org.off.id}"]\nplugins = {{ hello = false }}\n'
     )
 
     log = tmp_path / "bot.log"

@@ -1,4 +1,5 @@
-"""`redlegion prices import` and `redlegion report finances`: the operator's side of economy."""
+"""`redlegion prices import|sync` and `redlegion report finances`: the operator's side of
+economy."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ async def cmd_prices_import(args: argparse.Namespace, runtime: Any) -> int:
         )
     scope = f"server {args.guild}" if args.guild is not None else "all servers (reference)"
     print(summary.describe(scope))
+    return 0
+
+
+async def cmd_prices_sync(args: argparse.Namespace, runtime: Any) -> int:
+    from core.clock import SystemClock
+    from plugins.economy.market import sync_now
+
+    settings = runtime.settings.plugin_settings("economy")
+    async with runtime.open_database(args.database_url):
+        # a UEX failure raises a UexError: main prints its one line, exit 2, nothing changed
+        report = await sync_now(settings, at=SystemClock().now(), accept_jumps=args.accept_jumps)
+    print(report.describe())
     return 0
 
 
@@ -74,6 +87,18 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     add_database_option(imp)
     imp.set_defaults(func=cmd_prices_import)
+    sync = prices.add_parser(
+        "sync",
+        help="set the reference prices and the places to sell from UEX now",
+        description="Reads UEX's API ([economy] uex_base_url; a token from $UEX_API_TOKEN or "
+        "[economy] uex_token is sent when set). Any failure changes nothing and is said in "
+        "one line. A price more than 10x above or below the one in effect is held back.",
+    )
+    sync.add_argument(
+        "--accept-jumps", action="store_true", help="apply the prices held back as jumps too"
+    )
+    add_database_option(sync)
+    sync.set_defaults(func=cmd_prices_sync)
 
     report = subparsers.add_parser("report", help="reports").add_subparsers(
         dest="report_command", required=True, metavar="REPORT"

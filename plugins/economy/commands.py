@@ -14,6 +14,7 @@ from core.permissions import Level, requires
 from core.tabular import to_csv
 from plugins.economy import embeds, ledger, report_files, reports
 from plugins.economy.ledger import TREASURY
+from plugins.economy.market import best_places, sync_state
 from plugins.economy.materials import find_material, material_index, search_materials
 from plugins.economy.models import PricePoint
 from plugins.economy.prices import (
@@ -75,7 +76,12 @@ class PriceGroup(app_commands.Group, name="price", description="Material prices"
             .order_by("-at", "-id")
             .first()
         )
-        await interaction.response.send_message(embed=embeds.price_detail(now, last_trade))
+        places = await best_places(found.id)
+        state = await sync_state()
+        synced_at = state.last_success_at if state else None
+        await interaction.response.send_message(
+            embed=embeds.price_detail(now, last_trade, places, synced_at)
+        )
 
     @app_commands.command(name="history", description="How a material's price changed")
     @app_commands.autocomplete(material=material_choices)

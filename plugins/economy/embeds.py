@@ -9,7 +9,7 @@ import discord
 
 from core.money import fmt
 from plugins.economy.ledger import AccountKind
-from plugins.economy.models import Material, PricePoint, Trade
+from plugins.economy.models import MarketSellPrice, Material, PricePoint, Trade
 from plugins.economy.prices import PriceNow
 from plugins.economy.reports import TOP_MATERIALS, FinanceReport
 from plugins.economy.statements import MemberPosition, Statement
@@ -52,7 +52,14 @@ def price_table(prices: Sequence[PriceNow]) -> discord.Embed:
     return embed
 
 
-def price_detail(now: PriceNow, last_trade: PricePoint | None) -> discord.Embed:
+def price_detail(
+    now: PriceNow,
+    last_trade: PricePoint | None,
+    places: Sequence[MarketSellPrice] = (),
+    synced_at: datetime | None = None,
+) -> discord.Embed:
+    """One material: the price here and where it comes from, the reference price, the best
+    places to sell per UEX with how old each figure is, and when UEX was last read."""
     m = now.material
     embed = discord.Embed(title=m.name, colour=COLOUR)
     price = fmt(now.price) if now.price is not None else "no price"
@@ -69,9 +76,26 @@ def price_detail(now: PriceNow, last_trade: PricePoint | None) -> discord.Embed:
             value=f"{fmt(last_trade.price)}/SCU {_when(last_trade.at)}",
             inline=True,
         )
+    if places:
+        embed.add_field(
+            name="Best places to sell (UEX)",
+            value="\n".join(_place(i, p) for i, p in enumerate(places, start=1))[:1024],
+            inline=False,
+        )
+    embed.add_field(name="UEX prices read", value=_when(synced_at), inline=True)
     if m.aliases:
         embed.set_footer(text="Also known as " + ", ".join(m.aliases))
     return embed
+
+
+def _place(rank: int, place: MarketSellPrice) -> str:
+    system = place.star_system or "system unknown"
+    stock = f", stock {place.scu_sell_stock:,} SCU" if place.scu_sell_stock else ""
+    seen = _when(place.reported_at or place.synced_at)
+    return (
+        f"{rank}. {place.terminal_name} ({system}): {fmt(place.price_sell)}/SCU{stock}, "
+        f"UEX figure from {seen}"
+    )
 
 
 def price_history(material: Material, points: Sequence[PricePoint]) -> discord.Embed:

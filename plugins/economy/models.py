@@ -178,3 +178,46 @@ class Trade(Model):
     class Meta:
         table = "trades"
         indexes = (("guild_id", "at"),)
+
+
+class MarketSellPrice(Model):
+    """The latest price UEX reports for selling a material at one terminal (global, no guild).
+
+    Keyed by UEX's terminal id: terminal names repeat across systems. The star system comes
+    from UEX's terminal list, since the price rows carry no location.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    material: fields.ForeignKeyRelation[Material] = fields.ForeignKeyField(
+        "economy.Material", related_name="market_sell_prices", on_delete=fields.CASCADE
+    )
+    terminal_id = fields.IntField()
+    terminal_name = fields.CharField(max_length=200)
+    star_system = fields.CharField(max_length=100, null=True)
+    price_sell = fields.DecimalField(max_digits=10, decimal_places=2)
+    scu_sell_stock = fields.IntField(null=True)
+    # when UEX last saw this figure (its date_modified), and when we read it
+    reported_at = fields.DatetimeField(null=True)
+    synced_at = fields.DatetimeField()
+
+    class Meta:
+        table = "market_sell_prices"
+        # also the index of /price check's read: every terminal of one material
+        unique_together = (("material", "terminal_id"),)
+
+
+class UexSyncState(Model):
+    """One row: who holds the sync (a lease, so shards sharing a database never sync at once),
+    when the next one is due, and how the last one went."""
+
+    id = fields.IntField(primary_key=True)
+    holder = fields.CharField(max_length=100, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    next_due_at = fields.DatetimeField(null=True)
+    last_attempt_at = fields.DatetimeField(null=True)
+    last_success_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(default="")
+    failures = fields.IntField(default=0)
+
+    class Meta:
+        table = "uex_sync_state"

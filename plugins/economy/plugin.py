@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.hookspecs import hookimpl
 from core.plugin_spec import PluginSpec
+from plugins.economy.settings import EconomySettings
 
 if TYPE_CHECKING:
     from discord import app_commands
@@ -23,6 +24,7 @@ def redlegion_plugin() -> PluginSpec:
         description="Materials and market prices, trades, ledger and financial reports",
         models="plugins.economy.models",
         migrations="plugins.economy.migrations",
+        settings=EconomySettings,
     )
 
 
@@ -31,6 +33,13 @@ def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group | app_c
     from plugins.economy.commands import economy_commands
 
     return economy_commands()
+
+
+@hookimpl
+async def redlegion_setup(bot: RedLegionBot) -> None:
+    from plugins.economy.market_watch import start_sync
+
+    start_sync(bot)
 
 
 @hookimpl

@@ -188,6 +188,8 @@ class ImportSummary:
     unchanged: int = 0
     unknown: list[str] = field(default_factory=list)
     no_price: list[str] = field(default_factory=list)
+    # a jump beyond the limit asked for: (material, price in effect, price offered), not applied
+    held: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
 
     def describe(self, scope: str) -> str:
         lines = [
@@ -195,6 +197,9 @@ class ImportSummary:
             f"{self.unchanged} unchanged, {len(self.unknown)} not our materials (skipped), "
             f"{len(self.no_price)} without a sell price (skipped)."
         ]
+        if self.held:
+            lines[0] += f" {len(self.held)} held back (jump too large, not applied):"
+            lines += [f"  held: {n}: {old:,.2f} → {new:,.2f}" for n, old, new in self.held]
         for name, old, new in self.changed[:25]:
             before = f"{old:,.2f}" if old is not None else "none"
             lines.append(f"  {name}: {before} → {new:,.2f}")
@@ -305,8 +310,13 @@ async def import_prices(
     actor_id: int | None,
     at: datetime,
     source: str = "import",
+    max_jump: Decimal | None = None,
 ) -> ImportSummary:
-    """Apply parsed rows: reference prices (guild None) or a guild's own, all or nothing."""
+    """Apply parsed rows: reference prices (guild None) or a guild's own, all or nothing.
+
+    With `max_jump` (e.g. 10), a price more than that many times above or below the one in
+    effect is held: reported in `summary.held` and not applied, since a live feed that is off
+    by a factor of ten is likelier a glitch than a market move. The others still apply."""
     when = utc(at)
     rows = list(rows)
     index = await material_index()
@@ -339,13 +349,18 @@ async def import_prices(
         current = {mid: m.current_market_value for mid, (_, m) in wanted.items()}
     changes: dict[int, tuple[PriceRow, Material]] = {}
     for material_id, (row, material) in wanted.items():
-        if current.get(material_id) == row.price_sell:
+        new = row.price_sell
+        assert new is not None  # rows without a sell price were set aside above
+        if current.get(material_id) == new:
             summary.unchanged += 1
-        else:
-            changes[material_id] = (row, material)
-            # shown as "was": the price in effect before (a guild's falls back to the reference)
-            was = current.get(material_id) or reference_price(material)
-            summary.changed.append((material.name, was, row.price_sell))
+            continue
+        # shown as "was": the price in effect before (a guild's falls back to the reference)
+        was = current.get(material_id) or reference_price(material)
+        if max_jump is not None and was and (new > was * max_jump or new * max_jump < was):
+            summary.held.append((material.name, was, new))
+            continue
+        changes[material_id] = (row, material)
+        summary.changed.append((material.name, was, new))
     if not changes:
         return summary
     kind = PointKind.REFERENCE if guild_id is None else PointKind.OVERRIDE

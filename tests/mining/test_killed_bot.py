@@ -45,7 +45,11 @@ async def test_killed_bot_process_keeps_every_minute_by_the_rule(
     ace, bishop, cricket = (guild.member(n) for n in ("Ace", "Bishop", "Cricket"))
     config = tmp_path / "config.toml"
     # real seconds here: every session counts, however short
-    config.write_text(f"[mining]\nheartbeat_seconds = {HEARTBEAT}\nmin_session_seconds = 0\n")
+    # (and no UEX price sync: the test must not reach the real UEX)
+    config.write_text(
+        f"[mining]\nheartbeat_seconds = {HEARTBEAT}\nmin_session_seconds = 0\n"
+        "[economy]\nuex_sync_minutes = 0\n"
+    )
     log = tmp_path / "bot.log"
     env = {
         **os.environ,
