@@ -7,6 +7,10 @@ from typing import Any
 from core.config import Settings
 from core.plugins import PluginManager
 
+# For a config file of a bot a test starts as a process: no UEX price sync (it would try the
+# real UEX, which a test must never reach).
+NO_UEX_SYNC = "[economy]\nuex_sync_minutes = 0\n"
+
 
 def make_settings(
     data: dict[str, Any] | None = None, plugins: PluginManager | None = None

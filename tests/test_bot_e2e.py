@@ -24,7 +24,7 @@ from core.models import Guild as GuildRow
 from core.plugins import PluginManager
 from fakediscord import Channel, FakeDiscord, Guild, Member
 from storage import Database, migrations
-from tests.support import make_settings
+from tests.support import NO_UEX_SYNC, make_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -184,8 +184,7 @@ async def test_killed_bot_reconciles_current_voice_on_restart(
         "REDLEGION_CONFIG": str(tmp_path / "config.toml"),
     }
     (tmp_path / "config.toml").write_text(
-        # no UEX price sync: the test must not reach the real UEX
-        f'[economy]\nuex_sync_minutes = 0\n[guilds."{org.off.id}"]\nplugins = {{ hello = false }}\n'
+        NO_UEX_SYNC + f'[guilds."{org.off.id}"]\nplugins = {{ hello = false }}\n'
     )
 
     log = tmp_path / "bot.log"

@@ -14,6 +14,7 @@ import pytest
 
 from fakediscord import FakeDiscord
 from storage.instance_lock import BOT, NAMESPACE, AlreadyRunning, InstanceLock, _pg_params
+from tests.support import NO_UEX_SYNC
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -121,7 +122,7 @@ async def test_a_second_redlegion_run_is_refused_and_the_first_goes_on(
         "REDLEGION_DISCORD_GUILD_READY_TIMEOUT": "0.05",
         "REDLEGION_CONFIG": str(tmp_path / "config.toml"),
     }
-    (tmp_path / "config.toml").write_text("")
+    (tmp_path / "config.toml").write_text(NO_UEX_SYNC)
     fake_discord.guild("Red Legion")
 
     async def start(name: str) -> asyncio.subprocess.Process:

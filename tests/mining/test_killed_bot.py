@@ -21,6 +21,7 @@ from core.plugins import PluginManager
 from fakediscord import FakeDiscord
 from plugins.mining.models import MiningParticipation
 from storage import Database
+from tests.support import NO_UEX_SYNC
 
 REPO = Path(__file__).resolve().parents[2]
 HEARTBEAT = 0.1
@@ -45,10 +46,8 @@ async def test_killed_bot_process_keeps_every_minute_by_the_rule(
     ace, bishop, cricket = (guild.member(n) for n in ("Ace", "Bishop", "Cricket"))
     config = tmp_path / "config.toml"
     # real seconds here: every session counts, however short
-    # (and no UEX price sync: the test must not reach the real UEX)
     config.write_text(
-        f"[mining]\nheartbeat_seconds = {HEARTBEAT}\nmin_session_seconds = 0\n"
-        "[economy]\nuex_sync_minutes = 0\n"
+        f"[mining]\nheartbeat_seconds = {HEARTBEAT}\nmin_session_seconds = 0\n{NO_UEX_SYNC}"
     )
     log = tmp_path / "bot.log"
     env = {
