@@ -31,10 +31,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
-from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -42,6 +40,7 @@ from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Guild, User
 from core.money import to_amount
 from plugins.economy.models import Account, Entry, Transaction
+from storage import sql
 
 log = logging.getLogger(__name__)
 
@@ -187,42 +186,17 @@ def utc(at: datetime | None, *, what: str = "time") -> datetime:
 # -- money in SQL --------------------------------------------------------------------------
 
 
-def dialect() -> str:
-    return connections.get("default").capabilities.dialect
-
-
 async def sum_amounts(queryset: QuerySet[Entry], field: str = "amount") -> Decimal:
-    """Exact sum of a money column: SUM on PostgreSQL, in Python on SQLite (stored as text)."""
-    if dialect() == "postgres":
-        # Tortoise adds GROUP BY every column when the query joins: adding the rows' sums
-        # keeps the total right either way
-        rows = await queryset.annotate(total=Sum(field)).values_list("total", flat=True)
-        return sum((Decimal(t) for t in rows if t is not None), ZERO).quantize(ZERO)
-    values = await queryset.values_list(field, flat=True)
-    return sum((Decimal(str(v)) for v in values), ZERO)
+    """Exact sum of a money column (`storage.sql.sum_decimal`)."""
+    return await sql.sum_decimal(queryset, field, ZERO)
 
 
 async def sum_by_account(queryset: QuerySet[Entry]) -> dict[int, Decimal]:
-    """Exact sums of entries per account id (GROUP BY on PostgreSQL, Python on SQLite)."""
-    totals: dict[int, Decimal] = {}
-    if dialect() == "postgres":
-        rows = await (
-            queryset.annotate(total=Sum("amount"))
-            .group_by("account_id")
-            .values_list("account_id", "total")
-        )
-    else:
-        rows = await queryset.values_list("account_id", "amount")
-    for account_id, amount in rows:
-        totals[account_id] = totals.get(account_id, ZERO) + Decimal(str(amount))
-    return {k: v.quantize(ZERO) for k, v in totals.items()}
+    """Exact sums of entries per account id."""
+    return await sql.sum_decimal_by(queryset, "account_id", "amount", ZERO)
 
 
 # -- accounts ------------------------------------------------------------------------------
-
-
-# new accounts per INSERT: 3 parameters each, well within both backends' parameter limits
-ACCOUNTS_PER_INSERT = 5000
 
 
 async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
@@ -238,8 +212,8 @@ async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRe
     found = {wanted[key]: account_id for key, account_id in rows}
     # a fixed order, so two postings creating the same accounts cannot deadlock on PostgreSQL
     missing = sorted((ref for ref in wanted.values() if ref not in found), key=lambda r: r.key)
-    for start in range(0, len(missing), ACCOUNTS_PER_INSERT):
-        created = await _insert_accounts(guild_id, missing[start : start + ACCOUNTS_PER_INSERT])
+    if missing:
+        created = await _insert_accounts(guild_id, missing)
         found.update({wanted[key]: account_id for key, account_id in created})
     if raced := [ref.key for ref in missing if ref not in found]:
         rows = await Account.filter(guild_id=guild_id, key__in=raced).values_list("key", "id")
@@ -249,21 +223,15 @@ async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRe
 
 async def _insert_accounts(guild_id: int, refs: Sequence[AccountRef]) -> list[tuple[str, int]]:
     """(key, id) of the accounts this statement created (not those that existed already)."""
-    conn = connections.get("default")
-    mark = "$" if conn.capabilities.dialect == "postgres" else "?"  # numbered: ?1 or $1
-    values = ", ".join(
-        f"({mark}1, {mark}{3 * i + 3}, {mark}{3 * i + 4}, {mark}{3 * i + 5}, {mark}2)"
-        for i in range(len(refs))
+    now = datetime.now(UTC)
+    rows = await sql.insert_rows(
+        "ledger_accounts",
+        ("guild_id", "kind", "user_id", "key", "created_at"),
+        [(guild_id, str(ref.kind), ref.user_id, ref.key, now) for ref in refs],
+        on_conflict="(guild_id, key) DO NOTHING",
+        returning="key, id",
     )
-    params: list[object] = [guild_id, datetime.now(UTC)]
-    for ref in refs:
-        params += [str(ref.kind), ref.user_id, ref.key]
-    rows = await conn.execute_query_dict(
-        "INSERT INTO ledger_accounts (guild_id, kind, user_id, key, created_at) "
-        f"VALUES {values} ON CONFLICT (guild_id, key) DO NOTHING RETURNING key, id",
-        params,
-    )
-    return [(row["key"], row["id"]) for row in rows]
+    return [(row[0], row[1]) for row in rows]
 
 
 async def _refuse_unknown(guild_id: int, refs: Iterable[AccountRef]) -> None:
@@ -329,6 +297,9 @@ async def post(
         raise
 
 
+ENTRY_COLUMNS = ("transaction_id", "account_id", "guild_id", "amount", "at")
+
+
 async def _write(
     guild_id: int,
     *,
@@ -349,11 +320,11 @@ async def _write(
         at=at,
         reverses_id=reverses_id,
     )
-    await Entry.bulk_create(
-        [
-            Entry(transaction_id=tx.id, account_id=account_id, guild_id=guild_id, amount=a, at=at)
-            for account_id, a in pairs
-        ]
+    # one multi-row INSERT, not an Entry object per line: payroll posts a line per member
+    await sql.insert_rows(
+        "ledger_entries",
+        ENTRY_COLUMNS,
+        [(tx.id, account_id, guild_id, amount, at) for account_id, amount in pairs],
     )
     return tx
 

@@ -44,6 +44,7 @@ from plugins.mining.models import (
     PayrollMode,
 )
 from plugins.mining.participants import Participant, participants
+from storage import sql
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -216,6 +217,20 @@ async def preview(
     return await _figures(event, Rules.of(settings, mode), now=now)
 
 
+PAYOUT_COLUMNS = (
+    "event_id",
+    "user_id",
+    "seconds",
+    "share_auec",
+    "reimbursed_auec",
+    "amount_auec",
+    "donated",
+    "status",
+    "paid_at",
+    "created_at",
+)
+
+
 async def commit(
     guild_id: int,
     event_id: int,
@@ -249,22 +264,26 @@ async def commit(
         )
         if not claimed:  # pragma: no cover - the row lock makes this unreachable
             raise InvalidState(f"Payroll of event #{event.id} was already committed.")
-        await MiningPayout.bulk_create(
+        # one multi-row INSERT (storage.sql), not a model object per member
+        await sql.insert_rows(
+            "mining_payouts",
+            PAYOUT_COLUMNS,
             [
-                MiningPayout(
-                    event_id=event.id,
-                    user_id=s.user_id,
-                    seconds=s.seconds,
-                    share_auec=s.share,
-                    reimbursed_auec=s.reimbursed,
-                    amount_auec=s.amount,
-                    donated=s.donated,
-                    status=PayoutStatus.OWED if s.amount > 0 else PayoutStatus.PAID,
-                    paid_at=None if s.amount > 0 else at,
+                (
+                    event.id,
+                    s.user_id,
+                    s.seconds,
+                    s.share,
+                    s.reimbursed,
+                    s.amount,
+                    s.donated,
+                    (PayoutStatus.OWED if s.amount > 0 else PayoutStatus.PAID).value,
+                    None if s.amount > 0 else at,
+                    at,
                 )
                 for s in payroll.shares
                 if s.qualified or s.amount > 0
-            ]
+            ],
         )
         await ledger.post(
             guild_id,

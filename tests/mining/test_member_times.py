@@ -1,8 +1,10 @@
-"""Member times computed by the database equal the reference rule (`timeline.member_times`).
+"""Member times read from the database equal the rule (`timeline.member_times`) applied to
+the sessions as they were written: live, and frozen when the event ends.
 
 Random session sets on both backends: overlaps, open sessions, short ones, sessions crossing
 the window's edges or outside it, sub-second times and timestamps written with other UTC
-offsets (SQLite keeps the offset in its text).
+offsets (SQLite keeps the offset in its text), so what the database gives back must be the
+same instants.
 """
 
 from __future__ import annotations
@@ -11,16 +13,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tortoise import connections
 
 from plugins.mining.models import EventStatus, MiningDonation, MiningEvent
-from plugins.mining.participants import (
-    freeze_times,
-    load_sessions,
-    participants,
-    participants_of,
-)
+from plugins.mining.participants import freeze_times, participants, participants_of
 from plugins.mining.timeline import Session, member_times
+from storage import sql
 from tests.mining.conftest import ALICE, BOB, CARA, DAN, EVE, GUILD, NAMES, T0, at
 
 USERS = [ALICE, BOB, CARA, DAN]
@@ -66,19 +63,18 @@ def cases(draw: st.DrawFn) -> dict:
 
 async def insert(event_id: int, found: list[Session]) -> None:
     """As the voice path writes them: the datetimes as given, offsets included."""
-    if not found:
-        return
-    conn = connections.get("default")
-    mark = "$" if conn.capabilities.dialect == "postgres" else "?"
-    values, params = [], []
-    for n, s in enumerate(found):
-        values.append("(" + ", ".join(f"{mark}{7 * n + i}" for i in range(1, 8)) + ")")
-        params += [event_id, s.user_id, s.channel_id, s.start, s.end, s.is_org_member, T0]
-    await conn.execute_query(
-        "INSERT INTO mining_participation "
-        "(event_id, user_id, channel_id, session_start, session_end, is_org_member, created_at) "
-        f"VALUES {', '.join(values)}",
-        params,
+    await sql.insert_rows(
+        "mining_participation",
+        (
+            "event_id",
+            "user_id",
+            "channel_id",
+            "session_start",
+            "session_end",
+            "is_org_member",
+            "created_at",
+        ),
+        [(event_id, s.user_id, s.channel_id, s.start, s.end, s.is_org_member, T0) for s in found],
     )
 
 
@@ -88,7 +84,7 @@ async def insert(event_id: int, found: list[Session]) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(case=cases())
-async def test_database_times_equal_the_reference(world, case):
+async def test_times_read_back_equal_the_rule_on_the_sessions_written(world, case):
     event = await MiningEvent.create(
         guild_id=GUILD,
         event_date=T0.date(),
@@ -114,8 +110,8 @@ async def test_database_times_equal_the_reference(world, case):
     assert {p.user_id: (p.seconds, p.sessions, p.is_org_member) for p in found} == {
         uid: (t.seconds, t.sessions, t.is_org_member) for uid, t in expected.items()
     }
-    # the whole participant list (names, who is in a channel, order) as the Python path gives it
-    stored, names = await load_sessions(event.id)
+    # the whole participant list (names, who is in a channel, order) from the sessions as written
+    stored, names = case["sessions"], NAMES
     reference = participants_of(event, stored, names, **rules)
     assert [p._replace(donated=False) for p in found] == reference
     assert {p.user_id for p in found if p.donated} == case["donors"] & set(expected)
@@ -137,7 +133,7 @@ async def test_database_times_equal_the_reference(world, case):
     assert count == len(reference) == (await MiningEvent.get(id=event.id)).total_participants
 
 
-async def test_overlaps_clipping_and_open_sessions_in_the_database(world):
+async def test_overlaps_clipping_and_open_sessions_read_from_the_database(world):
     event = await MiningEvent.create(
         guild_id=GUILD, event_date=T0.date(), event_time=T0, started_at=at(0), ended_at=None
     )
