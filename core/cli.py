@@ -17,11 +17,12 @@ from typing import Any
 
 import yarl
 
-from core.errors import ConfigError, UserError
+from core.errors import ConfigError, StartupError, UserError
 from core.plugins import PluginManager
+from core.redaction import mask_url
 from core.runtime import Runtime, add_database_option, configure_logging
-from storage import migrations
-from storage.database import backend_of
+from storage import Database, migrations
+from storage.database import backend_of, sqlite_file
 from storage.instance_lock import AlreadyRunning, InstanceLock
 
 
@@ -47,12 +48,25 @@ def _point_discord_at(runtime: Runtime) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
 
 
+async def _check_login(runtime: Runtime, token: str) -> None:
+    """The token, checked against Discord before anything touches the database."""
+    from core.startup import check_login
+
+    discord_settings = runtime.settings.discord
+    await check_login(
+        token,
+        attempts=discord_settings.login_attempts,
+        backoff_seconds=discord_settings.login_backoff_seconds,
+    )
+
+
 async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
     from core.bot import RedLegionBot
 
     settings = runtime.settings
     token = _token(runtime)
     _point_discord_at(runtime)
+    await _check_login(runtime, token)
     url = args.database_url or settings.database_url
     async with runtime.open_database(url, upgrade=args.upgrade):
         bot = RedLegionBot(
@@ -83,6 +97,7 @@ async def cmd_commands_sync(args: argparse.Namespace, runtime: Runtime) -> int:
 
     token = _token(runtime)
     _point_discord_at(runtime)
+    await _check_login(runtime, token)
     async with runtime.open_database(args.database_url):
         bot = Publisher(runtime.settings, runtime.plugins)
         async with bot:
@@ -125,7 +140,14 @@ async def cmd_db_makemigrations(args: argparse.Namespace, runtime: Runtime) -> i
 
 
 async def cmd_db_history(args: argparse.Namespace, runtime: Runtime) -> int:
-    async with runtime.database(args.database_url) as db:
+    url = args.database_url or runtime.settings.database_url
+    db = runtime.database(url)
+    file = sqlite_file(url) if db.backend == "sqlite" else None
+    if file is not None and file.parent.is_dir() and not file.exists():
+        # read-only: say so, and plan on a throw-away database instead of creating the file
+        print(f"no database yet at {mask_url(url)}: nothing applied, every migration pending")
+        db = Database("sqlite://:memory:", runtime.plugins.specs())
+    async with db:
         applied = set(await migrations.history(db))
         for app, name in sorted(applied):
             print(f"[x] {app}.{name}")
@@ -241,11 +263,13 @@ async def cmd_config_check(args: argparse.Namespace, runtime: Runtime) -> int:
     left_out = _check_plugins(runtime)
     settings = runtime.settings
     print(f"config: {settings.source}: OK")
-    print(f"database: {settings.database_url}")
+    print(f"database: {mask_url(settings.database_url)}")
     print(f"token: {'set' if settings.token else 'not set'}")
     print(f"plugins: {', '.join(runtime.plugins.names) or 'none'}")
     for problem in runtime.plugins.problems:
         print(f"error: {problem}")
+    for warning in settings.warnings:
+        print(f"warning: {warning}")
     return left_out
 
 
@@ -416,16 +440,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(runtime.settings.log_level)
+    configure_logging(runtime.settings.log_level, runtime.secrets())
     parser = build_parser(runtime.plugins)
     args = parser.parse_args(argv)
+    url = getattr(args, "database_url", None)
+    configure_logging(runtime.settings.log_level, runtime.secrets(url))
+    if args.func is not cmd_config_check:  # config check prints them on stdout
+        for warning in runtime.settings.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     try:
         result = args.func(args, runtime)
         if inspect.isawaitable(result):
             result = asyncio.run(result)
         if not isinstance(result, int):
             result = 0
-    except (ConfigError, UserError) as exc:
+    except (StartupError, UserError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,18 +8,49 @@ settings model once plugins are loaded (`Settings.bind_plugins`).
 
 from __future__ import annotations
 
+import difflib
 import os
+import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from core.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_DATABASE_URL = "sqlite://redlegion.sqlite3"
+
+# Marks a plugin settings field that only the top-level `[plugin]` section may set (a
+# per-guild copy would be ignored, so it is refused):
+# `heartbeat_seconds: float = Field(60, json_schema_extra=TOP_LEVEL_ONLY)`.
+TOP_LEVEL_ONLY: dict[str, Any] = {"top_level_only": True}
+
+
+def top_level_only(model: type[BaseModel]) -> set[str]:
+    """The fields of a plugin settings model marked `TOP_LEVEL_ONLY`."""
+    return {
+        name
+        for name, field in model.model_fields.items()
+        if isinstance(field.json_schema_extra, dict)
+        and field.json_schema_extra.get("top_level_only")
+    }
+
+
+def did_you_mean(key: str, candidates: Iterable[str]) -> str:
+    """ "; did you mean 'X'?" when difflib finds a close known name, else ""."""
+    close = difflib.get_close_matches(key, sorted(set(candidates)), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 class _Strict(BaseModel):
@@ -48,6 +79,11 @@ class DiscordEndpoints(_Strict):
     gateway_url: str | None = None
     # seconds discord.py waits after the last guild arrives before it calls itself ready
     guild_ready_timeout: float = Field(default=2.0, ge=0, le=60)
+    # `run` checks the token against Discord before it opens the database; a network failure
+    # (DNS, refused connection, 5xx) is retried this many times in all, waiting
+    # login_backoff_seconds, then twice that, … (at most 60 s) between tries
+    login_attempts: int = Field(default=5, ge=1, le=100)
+    login_backoff_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 class GuildSettings(BaseModel):
@@ -70,29 +106,119 @@ class Settings(BaseModel):
     commands: CommandSync = CommandSync()
     discord: DiscordEndpoints = DiscordEndpoints()
     guilds: dict[int, GuildSettings] = {}
-    source: str = Field(default="(defaults)", exclude=True)
 
+    # not keys: where the settings came from, and what load_settings found worth a warning
+    _source: str = PrivateAttr(default="(defaults)")
+    _warnings: list[str] = PrivateAttr(default_factory=list)
     _plugin_models: dict[str, type[BaseModel]] = {}
     _plugin_cache: dict[tuple[str, int | None], BaseModel] = {}
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        from storage.database import backend_of  # raises UnsupportedDatabase, a ValueError
+
+        backend_of(value)
+        return value
+
+    @property
+    def source(self) -> str:
+        """The file these settings were read from, `(defaults)` without one."""
+        return self._source
+
+    @source.setter
+    def source(self, value: str) -> None:
+        self._source = value
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems that do not stop the bot but that the operator must hear of."""
+        return self._warnings
 
     def guild(self, guild_id: int) -> GuildSettings:
         return self.guilds.get(guild_id) or GuildSettings()
 
-    def bind_plugins(self, models: Mapping[str, type[BaseModel] | None]) -> None:
-        """Validate plugin sections now that plugins are known; unknown top-level keys fail."""
+    def bind_plugins(self, models: Mapping[str, type[BaseModel] | None]) -> list[str]:
+        """Validate every name and plugin section now that plugins are known.
+
+        An unknown name is refused with a "did you mean" when it is close to a known one. A
+        table (or a `[plugins]` switch) naming no plugin here and close to none is a plugin
+        that is not installed: its name is returned, and the bot runs without it.
+        """
         self._plugin_models = {name: m for name, m in models.items() if m is not None}
         self._plugin_cache = {}
-        for key in self.model_extra or {}:
-            if key not in models:
-                raise ConfigError(f"{self.source}: unknown key '{key}'")
+        installed = set(models)
+        missing: list[str] = []
+        top_keys = set(Settings.model_fields) | installed
+        for key, value in (self.model_extra or {}).items():
+            if key not in installed:
+                self._unknown(key, key, top_keys, isinstance(value, dict), missing)
+        for key in self.plugins:
+            if key not in installed:
+                self._unknown(f"plugins.{key}", key, installed, True, missing)
+        guild_keys = set(GuildSettings.model_fields) | installed
         for guild_id, guild in self.guilds.items():
-            for key in guild.model_extra or {}:
-                if key not in models:
-                    raise ConfigError(f"{self.source}: unknown key 'guilds.{guild_id}.{key}'")
+            for key in guild.plugins:
+                if key not in installed:
+                    path = f"guilds.{guild_id}.plugins.{key}"
+                    self._unknown(path, key, installed, True, missing)
+            for key, value in (guild.model_extra or {}).items():
+                if key not in installed:
+                    path = f"guilds.{guild_id}.{key}"
+                    self._unknown(path, key, guild_keys, isinstance(value, dict), missing)
+        for name, model in models.items():
+            self._check_section(name, model, (self.model_extra or {}).get(name), None)
+            for guild_id, guild in self.guilds.items():
+                self._check_section(name, model, (guild.model_extra or {}).get(name), guild_id)
         for name in self._plugin_models:
             self.plugin_settings(name)
             for guild_id in self.guilds:
                 self.plugin_settings(name, guild_id)
+        return list(dict.fromkeys(missing))
+
+    def _unknown(
+        self, path: str, key: str, known: Iterable[str], may_be_plugin: bool, missing: list[str]
+    ) -> None:
+        """Refuse an unknown name, unless it may name a plugin that is not installed."""
+        hint = did_you_mean(key, known)
+        if may_be_plugin and not hint:
+            missing.append(key)
+            return
+        raise ConfigError(f"{self.source}: unknown key '{path}'{hint}")
+
+    def _check_section(
+        self, name: str, model: type[BaseModel] | None, data: Any, guild_id: int | None
+    ) -> None:
+        """Keys of one `[plugin]` or `[guilds."ID".plugin]` section: known to the plugin's
+        settings model, and not one only the top-level section may set."""
+        if data is None:
+            return
+        where = name if guild_id is None else f"guilds.{guild_id}.{name}"
+        if not isinstance(data, dict):
+            raise ConfigError(f"{self.source}: key '{where}' must be a table ([{where}])")
+        if model is None:
+            for key in data:
+                raise ConfigError(
+                    f"{self.source}: unknown key '{where}.{key}': the {name} plugin has no settings"
+                )
+            return
+        if model.model_config.get("extra") != "allow":
+            for key in data:
+                if key not in model.model_fields:
+                    hint = did_you_mean(key, model.model_fields)
+                    raise ConfigError(f"{self.source}: unknown key '{where}.{key}'{hint}")
+        if guild_id is not None:
+            for key in data:
+                if key in top_level_only(model):
+                    raise ConfigError(
+                        f"{self.source}: key '{where}.{key}' is top-level only (one value for "
+                        f"the whole bot): set it in [{name}], not per guild"
+                    )
 
     def plugin_settings(self, plugin: str, guild_id: int | None = None) -> Any:
         """A plugin's settings for a guild: `[plugin]` overlaid with `[guilds."ID".plugin]`."""
@@ -110,17 +236,54 @@ class Settings(BaseModel):
         try:
             value = model.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(_describe(self.source, exc, prefix=where)) from None
+            raise ConfigError(_describe(self.source, exc, prefix=where, model=model)) from None
         self._plugin_cache[key] = value
         return value
 
 
-def _describe(source: str, exc: ValidationError, prefix: str = "") -> str:
+def _describe(
+    source: str, exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
+) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
-        lines.append(f"{source}: key '{key}': {err['msg']}")
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(model or Settings, err["loc"][:-1])
+            hint = did_you_mean(str(err["loc"][-1]), parent.model_fields if parent else ())
+            lines.append(f"{source}: unknown key '{key}'{hint}")
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}: key '{key}': {message}")
     return "\n".join(lines)
+
+
+def _model_at(model: type[BaseModel], loc: Iterable[str | int]) -> type[BaseModel] | None:
+    """The settings model a validation error's location points into (for its field names)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        else:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _readable_by_others(file: Path) -> str | None:
+    """A warning when a file holding the bot token can be read by group or others."""
+    if os.name != "posix":
+        return None
+    mode = stat.S_IMODE(file.stat().st_mode)
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    return (
+        f"{file} holds the bot token and is readable by group/others (mode {mode:04o}): "
+        f"run `chmod 600 {file}`, or keep the token in $DISCORD_TOKEN instead"
+    )
 
 
 def config_path(
@@ -141,11 +304,14 @@ def load_settings(
     file = config_path(path, env)
     data: dict[str, Any] = {}
     source = str(file)
+    warnings: list[str] = []
     if file.exists():
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        if data.get("token") and (warning := _readable_by_others(file)):
+            warnings.append(warning)
     elif path is not None or "REDLEGION_CONFIG" in env:
         raise ConfigError(f"{source}: config file not found")
     else:
@@ -165,4 +331,5 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigError(_describe(source, exc)) from None
     settings.source = source
+    settings.warnings.extend(warnings)
     return settings

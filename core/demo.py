@@ -22,6 +22,7 @@ import discord
 
 from core.clock import SystemClock, VirtualClock
 from core.config import Settings
+from core.redaction import mask_url
 
 if TYPE_CHECKING:
     from core.bot import RedLegionBot
@@ -220,7 +221,8 @@ async def play(runtime: Runtime, *, database_url: str | None, out_dir: Path) -> 
         async with demo_runtime.open_database(url, upgrade=True), world.serve():
             try:
                 await demo.start_bot()
-                demo.say(f"== Red Legion Bot demo: {guild.name}, {len(crew)} crew, {url} ==")
+                shown = mask_url(url)
+                demo.say(f"== Red Legion Bot demo: {guild.name}, {len(crew)} crew, {shown} ==")
                 await demo.slash(demo.admin, "plugins list")
                 for _, scene in runtime.plugins.impls("redlegion_demo"):
                     await scene(demo=demo)

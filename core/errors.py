@@ -31,5 +31,29 @@ class PluginDisabled(UserError):
     """The command belongs to a plugin that is off in this guild."""
 
 
-class ConfigError(Exception):
+class StartupError(Exception):
+    """Why a command or the bot cannot start, as one line for the operator (no traceback);
+    the CLI prints it and exits non-zero."""
+
+
+class ConfigError(StartupError):
     """The configuration file or environment is unusable; raised at start, never at run time."""
+
+
+class UnsupportedDatabase(ConfigError, ValueError):
+    """A database URL of a kind we do not run on (`mysql://…`). Also a ValueError, so a
+    pydantic validator turns it into a config error naming the key."""
+
+
+class DatabaseUnavailable(StartupError):
+    """The database cannot be reached or opened: server down, wrong password, no such
+    database, a SQLite file in a folder that does not exist."""
+
+
+class BadToken(StartupError):
+    """Discord refused the bot token (401): retrying cannot help."""
+
+
+class DiscordUnreachable(StartupError):
+    """Discord could not be reached (DNS, refused or dropped connection, 5xx) within the
+    configured login attempts."""

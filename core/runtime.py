@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from core.config import Settings, load_settings
 from core.errors import ConfigError
 from core.plugins import PluginManager
+from core.redaction import RedactingFilter
 from storage import Database, migrations
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,31 @@ class Runtime:
     ) -> Runtime:
         settings = load_settings(config)
         manager = plugins or PluginManager()
-        settings.bind_plugins({spec.name: spec.settings for spec in manager.specs()})
+        missing = settings.bind_plugins({spec.name: spec.settings for spec in manager.specs()})
+        for name in missing:
+            manager.leave_out(
+                name,
+                "configured but not installed; the bot runs without it",
+                source=f"config {settings.source}",
+            )
         return cls(settings, manager)
+
+    def secrets(self, url: str | None = None) -> list[str]:
+        """Values no log line may show: the bot token and the database password (of `url`,
+        a `--database-url`, and of the configured one)."""
+        from tortoise.backends.base.config_generator import expand_db_url
+
+        found = []
+        if self.settings.token is not None:
+            found.append(self.settings.token.get_secret_value())
+        for each in {url or self.settings.database_url, self.settings.database_url}:
+            try:
+                password = expand_db_url(each)["credentials"].get("password")
+            except Exception:  # an odd URL: the filter's mask_url still hides its password
+                password = None
+            if password:
+                found.append(str(password))
+        return found
 
     def database(self, url: str | None = None) -> Database:
         return Database(url or self.settings.database_url, self.plugins.specs())
@@ -68,9 +92,16 @@ async def ensure_schema(db: Database, *, upgrade: bool) -> None:
     )
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at `level`, through a filter that masks tokens and passwords on every
+    handler (discord.py's DEBUG lines carry interaction and webhook tokens)."""
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("tortoise").setLevel(logging.WARNING)
+    redacting = RedactingFilter(secrets)
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(redacting)

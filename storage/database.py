@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -11,19 +12,28 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from core.errors import DatabaseUnavailable, UnsupportedDatabase
 from core.plugin_spec import PluginSpec
+from core.redaction import mask_url
 
 SUPPORTED_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 CORE_APP = {"models": ["core.models"], "migrations": "core.migrations"}
 
 
 def backend_of(url: str) -> str:
+    """`sqlite` or `postgres`; anything else (`mysql://…`) is refused, its password masked."""
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in SUPPORTED_SCHEMES:
-        raise ValueError(
-            f"unsupported database URL {url!r}: use sqlite://PATH or postgres://USER@HOST/DB"
+        raise UnsupportedDatabase(
+            f"unsupported database URL {mask_url(url)!r}: use sqlite://PATH or "
+            "postgres://USER@HOST/DB"
         )
     return "sqlite" if scheme == "sqlite" else "postgres"
+
+
+def sqlite_file(url: str) -> Path:
+    """The file behind a `sqlite://PATH` URL (`sqlite:///abs/path` is absolute)."""
+    return Path(url.split("://", 1)[1].split("?", 1)[0])
 
 
 async def keep_session(connection: Connection) -> None:
@@ -74,11 +84,30 @@ class Database:
         self._open = False
 
     async def open(self) -> Self:
+        """Connect, and prove it with one query: an unreachable server, a wrong password or
+        a missing SQLite folder is a `DatabaseUnavailable` here, not a traceback (or a hang:
+        the SQLite driver waits forever on a file it cannot create) at the first real query.
+        """
+        if self.backend == "sqlite":
+            folder = sqlite_file(self.url).parent
+            if not folder.is_dir():
+                raise DatabaseUnavailable(
+                    f"the folder of the SQLite database {mask_url(self.url)!r} does not exist: "
+                    f"create {folder} or fix the URL"
+                )
         # Tortoise caches built SQL per (connection name, table), not per dialect: a process
         # that opened SQLite before PostgreSQL (tests, the demo) would send `?` to asyncpg.
         EXECUTOR_CACHE.clear()
         await Tortoise.init(config=self.config, _enable_global_fallback=True)
         self._open = True
+        try:
+            await connections.get("default").execute_query("SELECT 1")
+        except Exception as exc:
+            await self.close()
+            reason = str(exc) or type(exc).__name__
+            raise DatabaseUnavailable(
+                f"cannot reach the database {mask_url(self.url)!r}: {mask_url(reason)}"
+            ) from None
         return self
 
     async def close(self) -> None:

@@ -99,17 +99,25 @@ def test_plugins_list_per_guild_reason(tmp_path: Path):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_run_refuses_a_database_behind_its_migrations(tmp_path: Path, empty_db_url: str):
-    """Data present but migrations pending: the bot says so and exits; --upgrade would apply."""
+async def test_run_refuses_a_database_behind_its_migrations(tmp_path: Path, empty_db_url: str):
+    """Data present but migrations pending: the bot says so and exits; --upgrade would apply.
+    (The token is good: the stand-in answers the login check that comes first.)"""
+    import asyncio
+
+    from fakediscord import FakeDiscord
+
     up = redlegion("db", "upgrade", "--database-url", empty_db_url, cwd=tmp_path)
     assert up.returncode == 0, up.stderr
-    result = redlegion(
-        "run",
-        cwd=tmp_path,
-        extra_path=[THIRDPARTY],
-        DISCORD_TOKEN="not-a-real-token",
-        DATABASE_URL=empty_db_url,
-    )
+    world = FakeDiscord()
+    async with world.serve(patch_discord=False):
+        result = await asyncio.to_thread(
+            redlegion,
+            "run",
+            cwd=tmp_path,
+            extra_path=[THIRDPARTY],
+            DATABASE_URL=empty_db_url,
+            **world.environ(),
+        )
     assert result.returncode == 2
     assert "behind its migrations" in result.stderr
     assert "hello.0001_initial" in result.stderr
@@ -202,3 +210,23 @@ def test_the_demo_runs_again_on_its_database_and_the_cli_reports_on_it(
     nonzero = {name for name, value in figures.items() if value.strip("0.,-")}
     assert any("payout" in name.lower() for name in nonzero), figures
     assert any("loan" in name.lower() for name in nonzero), figures
+
+
+@pytest.mark.parametrize("command", [("plugins", "list"), ("config", "check")])
+def test_a_configured_plugin_that_is_not_installed_is_left_out_and_exits_1(
+    tmp_path: Path, command: tuple[str, ...]
+):
+    (tmp_path / "config.toml").write_text('[plugins]\nhello = false\n[hello]\ngreeting = "hi"\n')
+    result = redlegion(*command, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "hello" in result.stdout and "configured but not installed" in result.stdout
+    assert "plugin 'hello'" in result.stderr  # the warning the bot logs at start
+
+
+def test_config_check_refuses_a_typo_with_a_suggestion(tmp_path: Path):
+    (tmp_path / "config.toml").write_text("[plugins]\nminnig = false\n")
+    result = redlegion("config", "check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: config.toml: unknown key 'plugins.minnig'; did you mean 'mining'?\n"
+    )

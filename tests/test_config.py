@@ -116,3 +116,108 @@ def test_example_config_is_valid():
 
     runtime = Runtime.load(Path(__file__).parent.parent / "config.example.toml")
     assert runtime.settings.source.endswith("config.example.toml")
+
+
+def bound(tmp_path: Path, text: str) -> list[str]:
+    """Load `text` and bind it to the built-in plugins; returns plugins not installed."""
+    from core.plugins import PluginManager
+
+    settings = load_settings(write(tmp_path, text), env={})
+    manager = PluginManager(entry_point_group=None)
+    return settings.bind_plugins({spec.name: spec.settings for spec in manager.specs()})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[plugins]\nminnig = false\n", "unknown key 'plugins.minnig'; did you mean 'mining'?"),
+        (
+            '[guilds."7"]\nplugins = { laons = false }\n',
+            "unknown key 'guilds.7.plugins.laons'; did you mean 'loans'?",
+        ),
+        ("[economy]\nfoo = 1\n", "unknown key 'economy.foo': the economy plugin has no settings"),
+        (
+            '[guilds."7".economy]\nfoo = 1\n',
+            "unknown key 'guilds.7.economy.foo': the economy plugin has no settings",
+        ),
+        (
+            "[mining]\nheartbeat_second = 5\n",
+            "unknown key 'mining.heartbeat_second'; did you mean 'heartbeat_seconds'?",
+        ),
+        (
+            '[guilds."7".loans]\ngrace_dayz = 1\n',
+            "unknown key 'guilds.7.loans.grace_dayz'; did you mean 'grace_days'?",
+        ),
+        (
+            '[guilds."7".mining]\nheartbeat_seconds = 5\n',
+            "key 'guilds.7.mining.heartbeat_seconds' is top-level only",
+        ),
+        (
+            '[guilds."7".loans]\ncheck_interval_minutes = 5\n',
+            "key 'guilds.7.loans.check_interval_minutes' is top-level only",
+        ),
+        ('source = "elsewhere"\n', "unknown key 'source'"),
+        ("[minnig]\norg_cut_percent = 5\n", "unknown key 'minnig'; did you mean 'mining'?"),
+        ('[guilds."7".minig]\norg_cut_percent = 5\n', "unknown key 'guilds.7.minig'; did you mean"),
+        ("[comands]\nscope = 'none'\n", "unknown key 'comands'; did you mean 'commands'?"),
+        ("loglevel = 'INFO'\n", "unknown key 'loglevel'; did you mean 'log_level'?"),
+        ("frobnicate = 1\n", "unknown key 'frobnicate'"),
+        ('[guilds."7"]\norg_rol = 1\n', "unknown key 'guilds.7.org_rol'; did you mean 'org_role'?"),
+        (
+            "[discord]\ngatway_url = 'ws://x'\n",
+            "unknown key 'discord.gatway_url'; did you mean 'gateway_url'?",
+        ),
+        (
+            '[guilds."7"]\nroles = { oficer = [1] }\n',
+            "unknown key 'guilds.7.roles.oficer'; did you mean 'officer'?",
+        ),
+        ("[mining]\nmin_session_seconds = -1\n", "key 'mining.min_session_seconds'"),
+        ("mining = 3\n", "key 'mining' must be a table"),
+    ],
+)
+def test_typos_are_refused_naming_the_key(tmp_path: Path, text: str, expected: str):
+    with pytest.raises(ConfigError) as info:
+        bound(tmp_path, text)
+    assert expected in str(info.value)
+    assert str(tmp_path / "config.toml") in str(info.value)
+
+
+def test_the_right_spellings_are_accepted(tmp_path: Path):
+    missing = bound(
+        tmp_path,
+        """
+[plugins]
+mining = false
+[mining]
+heartbeat_seconds = 30
+[loans]
+check_interval_minutes = 5
+[guilds."7"]
+plugins = { loans = false }
+[guilds."7".mining]
+org_cut_percent = 5
+""",
+    )
+    assert missing == []
+
+
+@pytest.mark.parametrize("level", ["info", "Debug", "WARNING", "error"])
+def test_log_level_in_any_case(tmp_path: Path, level: str):
+    settings = load_settings(write(tmp_path, f'log_level = "{level}"\n'), env={})
+    assert settings.log_level == level.upper()
+
+
+def test_a_plugin_that_is_not_installed_is_left_out_not_refused(tmp_path: Path):
+    """DECIDED: a section or switch naming no installed plugin and close to none of them."""
+    missing = bound(
+        tmp_path,
+        '[plugins]\nhello = true\n[hello]\ngreeting = "hi"\n[guilds."7".webportal]\nport = 1\n',
+    )
+    assert missing == ["hello", "webportal"]
+
+
+def test_mysql_url_is_refused_naming_the_key(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"key 'database_url': unsupported database URL"):
+        load_settings(write(tmp_path, 'database_url = "mysql://root:pw@h/db"\n'), env={})
+    with pytest.raises(ConfigError, match=r"'mysql://root:\*\*\*@h/db'"):
+        load_settings(env={"DATABASE_URL": "mysql://root:pw@h/db"})

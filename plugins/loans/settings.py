@@ -7,6 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.config import TOP_LEVEL_ONLY
 from core.money import MAX_AMOUNT
 
 # DECIMAL(5,4)
@@ -36,7 +37,7 @@ class LoansSettings(BaseModel):
     # on default, move the outstanding principal from loans receivable to write-offs
     write_off_on_default: bool = True
     # how often the bot looks for overdue loans (top-level [loans] only); 0 turns it off
-    check_interval_minutes: float = Field(60, ge=0)
+    check_interval_minutes: float = Field(60, ge=0, json_schema_extra=TOP_LEVEL_ONLY)
 
     @model_validator(mode="after")
     def _terms_in_order(self) -> Self:

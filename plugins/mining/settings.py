@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.config import TOP_LEVEL_ONLY
 from plugins.mining.models import PayrollMode
 
 
@@ -25,5 +26,6 @@ class MiningSettings(BaseModel):
     default_event_name: str = Field(default="Sunday Mining", min_length=1, max_length=100)
     # one yield line above this many SCU is refused as a typo
     max_scu_per_yield: Decimal = Field(default=Decimal("100000"), gt=0, le=Decimal("99999999"))
-    # how often (seconds) the bot records a sign of life on active events, for restarts
-    heartbeat_seconds: float = Field(default=60, gt=0, le=3600)
+    # how often (seconds) the bot records a sign of life on active events, for restarts; one
+    # timer for the whole bot, so top-level [mining] only
+    heartbeat_seconds: float = Field(default=60, gt=0, le=3600, json_schema_extra=TOP_LEVEL_ONLY)
