@@ -135,10 +135,13 @@ def bound(tmp_path: Path, text: str) -> list[str]:
             '[guilds."7"]\nplugins = { laons = false }\n',
             "unknown key 'guilds.7.plugins.laons'; did you mean 'loans'?",
         ),
-        ("[economy]\nfoo = 1\n", "unknown key 'economy.foo': the economy plugin has no settings"),
         (
-            '[guilds."7".economy]\nfoo = 1\n',
-            "unknown key 'guilds.7.economy.foo': the economy plugin has no settings",
+            "[economy]\nuex_sync_minute = 5\n",
+            "unknown key 'economy.uex_sync_minute'; did you mean 'uex_sync_minutes'?",
+        ),
+        (
+            '[guilds."7".economy]\nuex_sync_minutes = 5\n',
+            "key 'guilds.7.economy.uex_sync_minutes' is top-level only",
         ),
         (
             "[mining]\nheartbeat_second = 5\n",
@@ -221,3 +224,12 @@ def test_mysql_url_is_refused_naming_the_key(tmp_path: Path):
         load_settings(write(tmp_path, 'database_url = "mysql://root:pw@h/db"\n'), env={})
     with pytest.raises(ConfigError, match=r"'mysql://root:\*\*\*@h/db'"):
         load_settings(env={"DATABASE_URL": "mysql://root:pw@h/db"})
+
+
+@pytest.mark.parametrize("where", ["[knobs]", '[guilds."7".knobs]'])
+def test_keys_under_a_plugin_without_settings_are_refused(tmp_path: Path, where: str):
+    settings = load_settings(write(tmp_path, f"{where}\nfoo = 1\n"), env={})
+    with pytest.raises(
+        ConfigError, match=r"'(guilds\.7\.)?knobs\.foo': the knobs plugin has no settings"
+    ):
+        settings.bind_plugins({"knobs": None})

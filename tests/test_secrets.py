@@ -16,6 +16,7 @@ import pytest
 
 from core.redaction import RedactingFilter, mask_url, redact
 from fakediscord import FakeDiscord
+from tests.support import NO_UEX_SYNC
 from tests.test_startup import redlegion
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,7 +120,7 @@ async def test_debug_log_of_a_running_bot_holds_no_token(tmp_path: Path, empty_d
     log = tmp_path / "bot.log"
     config = tmp_path / "config.toml"
     # [notinstalled]: a section for a plugin this bot does not have starts it with a warning
-    config.write_text('log_level = "debug"\n[notinstalled]\ngreeting = "hi"\n')
+    config.write_text(f'log_level = "debug"\n[notinstalled]\ngreeting = "hi"\n{NO_UEX_SYNC}')
     env = {
         **os.environ,
         "DATABASE_URL": empty_db_url,
