@@ -47,13 +47,23 @@ class Runtime:
         return cls(settings, manager)
 
     def secrets(self, url: str | None = None) -> list[str]:
-        """Values no log line may show: the bot token and the database password (of `url`,
-        a `--database-url`, and of the configured one)."""
+        """Values no log line may show: the bot token, every secret a plugin's top-level
+        settings hold (a `SecretStr` field, e.g. `[economy] uex_token`), and the database
+        password (of `url`, a `--database-url`, and of the configured one)."""
+        from pydantic import SecretStr
         from tortoise.backends.base.config_generator import expand_db_url
 
         found = []
         if self.settings.token is not None:
             found.append(self.settings.token.get_secret_value())
+        for spec in self.plugins.specs():
+            if spec.settings is None:
+                continue
+            values = self.settings.plugin_settings(spec.name)
+            for name in type(values).model_fields:
+                value = getattr(values, name)
+                if isinstance(value, SecretStr) and value.get_secret_value():
+                    found.append(value.get_secret_value())
         for each in {url or self.settings.database_url, self.settings.database_url}:
             try:
                 password = expand_db_url(each)["credentials"].get("password")

@@ -157,3 +157,22 @@ async def test_debug_log_of_a_running_bot_holds_no_token(tmp_path: Path, empty_d
         assert secret not in text
     assert "/interactions/" in text and "/***/callback" in text
     assert "plugin 'notinstalled'" in text and "not installed" in text
+
+
+def test_log_secrets_include_plugin_secrets_and_the_database_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from core.plugins import PluginManager
+    from core.runtime import Runtime
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'token = "bot-token"\ndatabase_url = "postgres://bot:db-pass@h/rl"\n'
+        '[economy]\nuex_token = "uex-secret"\n'
+    )
+    config.chmod(0o600)
+    for name in ("DATABASE_URL", "DISCORD_TOKEN", "UEX_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    runtime = Runtime.load(config, PluginManager(entry_point_group=None))
+    secrets = runtime.secrets("postgres://other:cli-pass@h/rl")
+    assert {"bot-token", "uex-secret", "db-pass", "cli-pass"} <= set(secrets)
