@@ -18,7 +18,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from core import command_sync, members
+from core import command_sync, members, options
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.enablement import Enablement
@@ -91,6 +91,8 @@ class RedLegionTree(app_commands.CommandTree["RedLegionBot"]):
     async def interaction_check(self, interaction: discord.Interaction[RedLegionBot]) -> bool:
         try:
             await self.client.check_command(interaction)
+            if interaction.type is discord.InteractionType.application_command:
+                options.check_options(interaction)  # autocomplete values are half-typed
         except UserError as exc:
             raise Refused(exc) from None
         return True
@@ -191,6 +193,7 @@ class RedLegionBot(discord.Client):
             except Exception as exc:
                 reason = f"its redlegion_app_commands hook failed: {exc!r}"
                 self._leave_out(plugin, reason, owners)
+        options.bound_integer_options(self.tree)
         hide_from_members(self.tree)
 
     def _leave_out(

@@ -18,6 +18,7 @@ from typing import Any
 import yarl
 
 from core.errors import ConfigError, StartupError, UserError
+from core.inputs import cli_snowflake
 from core.plugins import PluginManager
 from core.redaction import mask_url
 from core.runtime import Runtime, add_database_option, configure_logging
@@ -383,7 +384,7 @@ def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
         "export",
         help="one guild's ledger, payouts, loans, events and participation as CSV and JSON",
     )
-    export.add_argument("--guild", type=int, required=True, help="the server (guild) id")
+    export.add_argument("--guild", type=cli_snowflake, required=True, help="the server (guild) id")
     export.add_argument("--out", default="export", help="folder to write into (default: ./export)")
     add_database_option(export)
     export.set_defaults(func=cmd_export)
@@ -392,7 +393,7 @@ def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
         dest="plugins_command", required=True, metavar="ACTION"
     )
     pl = plugins.add_parser("list", help="each plugin, version, source and whether it is on")
-    pl.add_argument("--guild", type=int, help="show enablement in this guild")
+    pl.add_argument("--guild", type=cli_snowflake, help="show enablement in this guild")
     add_database_option(pl)
     pl.set_defaults(func=cmd_plugins_list)
 
@@ -403,7 +404,7 @@ def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
         "sync", help="publish the slash commands now (start-up publishes only when they changed)"
     )
     cs.add_argument(
-        "--guild", type=int, help="to this guild only (instant), not as [commands] says"
+        "--guild", type=cli_snowflake, help="to this guild only (instant), not as [commands] says"
     )
     add_database_option(cs)
     cs.set_defaults(func=cmd_commands_sync)

@@ -103,8 +103,13 @@ def build_command_data(
     values: Mapping[str, Any],
     *,
     focused: str | None = None,
+    unchecked: bool = False,
 ) -> dict[str, Any]:
-    """The `data` of an APPLICATION_COMMAND (or, with `focused`, AUTOCOMPLETE) interaction."""
+    """The `data` of an APPLICATION_COMMAND (or, with `focused`, AUTOCOMPLETE) interaction.
+
+    `unchecked` sends values Discord's client would refuse (beyond an option's range, length
+    or choices): what a modified client or a direct API call can do, for testing the bot's
+    own checks. Types, names and required options are still checked."""
     words = path.strip().lstrip("/").split()
     if not words:
         raise FakeDiscordError("empty command")
@@ -134,7 +139,7 @@ def build_command_data(
     if _subcommand_names(node):
         raise FakeDiscordError(f"/{path} needs a subcommand: {', '.join(_subcommand_names(node))}")
 
-    builder = _OptionBuilder(world, guild, f"/{' '.join(words)}")
+    builder = _OptionBuilder(world, guild, f"/{' '.join(words)}", unchecked=unchecked)
     container["options"] = builder.build(node.get("options", []), values, focused)
     if builder.resolved:
         data["resolved"] = builder.resolved
@@ -165,10 +170,13 @@ def _check_visible(command: dict[str, Any], member: Member, allowed_roles: set[i
 class _OptionBuilder:
     """Checks values as Discord's client does and converts them to wire options + `resolved`."""
 
-    def __init__(self, world: FakeDiscord, guild: Guild, where: str) -> None:
+    def __init__(
+        self, world: FakeDiscord, guild: Guild, where: str, *, unchecked: bool = False
+    ) -> None:
         self.world = world
         self.guild = guild
         self.where = where
+        self.unchecked = unchecked
         self.resolved: dict[str, dict[str, Any]] = {}
 
     def build(
@@ -208,7 +216,8 @@ class _OptionBuilder:
         if kind == STRING:
             if not isinstance(value, str):
                 raise FakeDiscordError(f"{where} takes a string, got {value!r}")
-            if not spec.get("min_length", 0) <= len(value) <= spec.get("max_length", 6000):
+            limits = spec.get("min_length", 0), spec.get("max_length", 6000)
+            if not self.unchecked and not limits[0] <= len(value) <= limits[1]:
                 raise FakeDiscordError(f"{where}: length {len(value)} is out of bounds")
             wire: Any = value
         elif kind in (INTEGER, NUMBER):
@@ -217,9 +226,9 @@ class _OptionBuilder:
             if kind == INTEGER and value != int(value):
                 raise FakeDiscordError(f"{where} takes an integer, got {value!r}")
             wire = int(value) if kind == INTEGER else float(value)
-            if "min_value" in spec and wire < spec["min_value"]:
+            if not self.unchecked and "min_value" in spec and wire < spec["min_value"]:
                 raise FakeDiscordError(f"{where}: {value} is below {spec['min_value']}")
-            if "max_value" in spec and wire > spec["max_value"]:
+            if not self.unchecked and "max_value" in spec and wire > spec["max_value"]:
                 raise FakeDiscordError(f"{where}: {value} is above {spec['max_value']}")
         elif kind == BOOLEAN:
             if not isinstance(value, bool):
@@ -236,7 +245,7 @@ class _OptionBuilder:
         else:
             raise FakeDiscordError(f"{where}: option type {kind} is not supported by the stand-in")
         choices = spec.get("choices")
-        if choices and wire not in [c["value"] for c in choices]:
+        if choices and not self.unchecked and wire not in [c["value"] for c in choices]:
             offered = ", ".join(repr(c["value"]) for c in choices)
             raise FakeDiscordError(f"{where}: {value!r} is not one of the choices {offered}")
         return wire

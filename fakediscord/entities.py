@@ -286,11 +286,14 @@ class Member:
         *,
         in_channel: Channel | None = None,
         allow_errors: bool = False,
+        unchecked: bool = False,
         **kwargs: Any,
     ) -> Reply:
         """Run a slash command, e.g. `slash("mining event start", name="Sunday op")`.
 
         Options are keyword arguments (or a dict, for names that clash with the parameters here).
+        `unchecked=True` sends values Discord's client would stop (out of range, too long, not a
+        choice), as a modified client could.
         Returns once the bot answered (after a defer: once it followed up or edited) and, for an
         in-process bot, once the command's handler finished.
         """
@@ -300,6 +303,7 @@ class Member:
             {**(options or {}), **kwargs},
             channel=in_channel,
             allow_errors=allow_errors,
+            unchecked=unchecked,
         )
 
     async def autocomplete(

@@ -273,14 +273,18 @@ class FakeDiscord:
         channel: Channel | None = None,
         allow_errors: bool = False,
         focused: str | None = None,
+        unchecked: bool = False,
     ) -> Reply:
-        """A member runs a slash command (or, with `focused`, types into an autocomplete)."""
+        """A member runs a slash command (or, with `focused`, types into an autocomplete);
+        `unchecked` skips the client-side range, length and choice checks."""
         guild = member.guild
         if member.user.bot:
             raise FakeDiscordError(f"{member.name} is a bot; bots cannot run slash commands")
         if guild.members.get(member.id) is not member:
             raise FakeDiscordError(f"{member.name} is not a member of {guild.name!r}")
-        data = build_command_data(self, guild, member, command, values, focused=focused)
+        data = build_command_data(
+            self, guild, member, command, values, focused=focused, unchecked=unchecked
+        )
         record = self._interaction(
             AUTOCOMPLETE if focused else APPLICATION_COMMAND,
             member,

@@ -8,20 +8,19 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
+from core.inputs import cli_snowflake
 from core.models import Guild
 from core.runtime import add_database_option
 
 
 async def cmd_prices_import(args: argparse.Namespace, runtime: Any) -> int:
     from core.clock import SystemClock
-    from plugins.economy.prices import import_prices, parse_prices
+    from core.uploads import read_path
+    from plugins.economy.prices import MAX_IMPORT_BYTES, import_prices, parse_prices
 
     path = Path(args.file)
-    try:
-        data = await asyncio.to_thread(path.read_bytes)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    data = await asyncio.to_thread(read_path, path, limit=MAX_IMPORT_BYTES)
     rows = parse_prices(data, path.name)  # a malformed file stops here, before the database
     async with runtime.open_database(args.database_url):
         summary = await import_prices(
@@ -83,7 +82,9 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     imp.add_argument("file", help="the JSON or CSV file")
     imp.add_argument(
-        "--guild", type=int, help="set this server's own prices instead of the reference ones"
+        "--guild",
+        type=cli_snowflake,
+        help="set this server's own prices instead of the reference ones",
     )
     add_database_option(imp)
     imp.set_defaults(func=cmd_prices_import)
@@ -104,7 +105,7 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         dest="report_command", required=True, metavar="REPORT"
     )
     fin = report.add_parser("finances", help="a server's financial report as CSV and PDF")
-    fin.add_argument("--guild", type=int, required=True, help="the server (guild) id")
+    fin.add_argument("--guild", type=cli_snowflake, required=True, help="the server (guild) id")
     fin.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 30 days ago)")
     fin.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: today)")
     fin.add_argument("--out", default=".", help="folder for the files (default: here)")

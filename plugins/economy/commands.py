@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from core.errors import InvalidInput
+from core import uploads
 from core.money import fmt
+from core.options import LedgerId
 from core.permissions import Level, requires
 from core.tabular import to_csv
 from plugins.economy import embeds, ledger, report_files, reports
@@ -127,11 +128,10 @@ class PriceGroup(app_commands.Group, name="price", description="Material prices"
     @app_commands.command(name="import", description="Set this server's prices from a file")
     @app_commands.describe(file="UEX commodities JSON, or CSV with name,price_sell,price_buy")
     async def import_(self, interaction: Interaction, file: discord.Attachment) -> None:
-        if file.size > MAX_IMPORT_BYTES:
-            raise InvalidInput(f"{file.filename} is larger than {MAX_IMPORT_BYTES // 2**20} MB")
+        data = await uploads.read_attachment(file, limit=MAX_IMPORT_BYTES)
         # the summary, and any refusal, is for the treasurer who ran it
         await interaction.response.defer(ephemeral=True, thinking=True)
-        rows = parse_prices(await file.read(), file.filename)
+        rows = parse_prices(data, file.filename)
         summary = await import_prices(
             rows,
             guild_id=_guild(interaction),
@@ -289,7 +289,7 @@ class BankGroup(app_commands.Group, name="bank", description="The org bank: the 
 
     @app_commands.command(name="reverse", description="Undo a ledger transaction (once)")
     @app_commands.describe(transaction="Transaction number (#)", reason="Why it is undone")
-    async def reverse(self, interaction: Interaction, transaction: int, reason: str) -> None:
+    async def reverse(self, interaction: Interaction, transaction: LedgerId, reason: str) -> None:
         rev = await ledger.reverse(
             _guild(interaction),
             transaction,

@@ -8,9 +8,6 @@ nothing of that file changes.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +17,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from core import uploads
 from core.errors import InvalidInput, NotFound
 from core.models import Guild
 from plugins.economy.ledger import utc
@@ -232,30 +230,18 @@ def _name(value: Any, position: str) -> str:
 
 
 def parse_prices(data: bytes | str, filename: str = "") -> list[PriceRow]:
-    """Rows of a UEX commodities JSON or a CSV (name, price_sell[, price_buy]); the first
-    malformed row raises InvalidInput naming its position."""
-    if isinstance(data, bytes):
-        if len(data) > MAX_IMPORT_BYTES:
-            raise InvalidInput(f"the file is larger than {MAX_IMPORT_BYTES // 1024 // 1024} MB")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("the file is not UTF-8 text (JSON or CSV expected)") from None
-    else:
-        text = data
-    stripped = text.lstrip()
-    if not stripped:
-        raise InvalidInput("the file is empty")
-    if filename.lower().endswith(".json") or stripped[:1] in "{[":
-        return _parse_json(text)
-    return _parse_csv(text)
+    """Rows of a UEX commodities JSON or a CSV (name, price_sell[, price_buy]), read through
+    the shared safe loader (`core.uploads`); the first malformed row raises InvalidInput
+    naming its position."""
+    name = filename or "the file"
+    text = uploads.decode_text(data, name, limit=MAX_IMPORT_BYTES)
+    if filename.lower().endswith(".json") or text.lstrip()[:1] in "{[":
+        return _parse_json(text, name)
+    return _parse_csv(text, name)
 
 
-def _parse_json(text: str) -> list[PriceRow]:
-    try:
-        doc = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+def _parse_json(text: str, name: str) -> list[PriceRow]:
+    doc = uploads.load_json(text, name, parse_float=Decimal)
     if isinstance(doc, dict):
         if doc.get("status") not in (None, "ok"):
             raise InvalidInput(f"the export says status {doc.get('status')!r}, not 'ok'")
@@ -278,28 +264,28 @@ def _parse_json(text: str) -> list[PriceRow]:
     return rows
 
 
-def _parse_csv(text: str) -> list[PriceRow]:
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {(c or "").strip().lower() for c in reader.fieldnames or []}
-    if not {"name", "price_sell"} <= columns:
+def _parse_csv(text: str, name: str) -> list[PriceRow]:
+    records = uploads.csv_rows(text, name)
+    header = next(records, None)
+    columns = [c.strip().lower() for c in (header[1] if header else [])]
+    if not {"name", "price_sell"} <= set(columns):
         raise InvalidInput("the CSV needs a header with at least the columns name and price_sell")
     rows = []
-    try:
-        for record in reader:
-            position = f"line {reader.line_num}"
-            item = {(k or "").strip().lower(): v for k, v in record.items()}
-            if None in record:  # more cells than columns
-                raise InvalidInput(f"{position}: more cells than the header has columns")
-            rows.append(
-                PriceRow(
-                    position,
-                    _name(item.get("name"), position),
-                    _price(item.get("price_sell"), position, "price_sell"),
-                    _price(item.get("price_buy"), position, "price_buy"),
-                )
+    for line, record in records:
+        if not record:
+            continue  # a blank line
+        position = f"line {line}"
+        if len(record) > len(columns):
+            raise InvalidInput(f"{position}: more cells than the header has columns")
+        item = dict(zip(columns, record, strict=False))
+        rows.append(
+            PriceRow(
+                position,
+                _name(item.get("name"), position),
+                _price(item.get("price_sell"), position, "price_sell"),
+                _price(item.get("price_buy"), position, "price_buy"),
             )
-    except csv.Error as exc:
-        raise InvalidInput(f"line {reader.line_num}: {exc}") from None
+        )
     return rows
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.clock import SystemClock
 from core.enablement import Enablement
+from core.inputs import cli_snowflake
 from core.money import fmt
 from core.runtime import Runtime, add_database_option
 from plugins.loans.defaults import guilds_with_active_loans, mark_overdue
@@ -43,6 +44,6 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         "check-overdue",
         help="mark loans past due + grace as defaulted (and write them off, per config)",
     )
-    check.add_argument("--guild", type=int, help="only this server (guild) id")
+    check.add_argument("--guild", type=cli_snowflake, help="only this server (guild) id")
     add_database_option(check)
     check.set_defaults(func=cmd_check_overdue)

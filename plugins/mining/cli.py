@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from core.inputs import cli_row_id, cli_snowflake
 from core.runtime import Runtime, add_database_option
 
 
@@ -25,8 +26,8 @@ def add_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         dest="mining_command", required=True, metavar="ACTION"
     )
     report = mining.add_parser("report", help="write an event's PDF report")
-    report.add_argument("event_id", type=int, help="the event's number (#12 → 12)")
-    report.add_argument("--guild", type=int, required=True, help="the server (guild) id")
+    report.add_argument("event_id", type=cli_row_id, help="the event's number (#12 → 12)")
+    report.add_argument("--guild", type=cli_snowflake, required=True, help="the server (guild) id")
     report.add_argument("--out", required=True, help="PDF file to write")
     add_database_option(report)
     report.set_defaults(func=cmd_report)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from core.errors import InvalidInput
+from core import uploads
 from core.money import fmt
 from core.permissions import Level, requires
 from plugins.economy.materials import search_materials
@@ -296,9 +296,8 @@ class YieldGroup(app_commands.Group, name="yield", description="What the op mine
     )
     @app_commands.autocomplete(event=event_choices(*RUNNING))
     async def import_(self, interaction: Interaction, event: int, file: discord.Attachment) -> None:
-        if file.size > yields.MAX_FILE_BYTES:
-            raise InvalidInput(f"{file.filename} is too big: keep it under 256 KB.")
-        items = yields.parse_yield_file(file.filename, await file.read())
+        data = await uploads.read_attachment(file, limit=yields.MAX_FILE_BYTES)
+        items = yields.parse_yield_file(file.filename, data)
         batch = await yields.add_yields(
             _guild(interaction),
             event,

@@ -8,9 +8,6 @@ written: one bad line and nothing is recorded. Once payroll is committed, yields
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +16,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from core import uploads
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.money import cents, to_amount
 from plugins.economy import materials
@@ -265,13 +263,9 @@ def _item(row: Mapping[str, Any], where: str) -> YieldInput:
 
 
 def parse_yield_file(filename: str, data: bytes) -> list[YieldInput]:
-    """Yields from a CSV (header: material,scu[,member,price,value]) or JSON list of objects."""
-    if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput(f"{filename} is {len(data):,} bytes: keep it under {MAX_FILE_BYTES:,}.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{filename} is not UTF-8 text.") from None
+    """Yields from a CSV (header: material,scu[,member,price,value]) or JSON list of objects,
+    read through the shared safe loader (`core.uploads`)."""
+    text = uploads.decode_text(data, filename, limit=MAX_FILE_BYTES)
     if filename.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
         items = _parse_json(filename, text)
     else:
@@ -284,11 +278,8 @@ def parse_yield_file(filename: str, data: bytes) -> list[YieldInput]:
 
 
 def _parse_json(filename: str, text: str) -> list[YieldInput]:
-    try:
-        # numbers keep their written form: 12.5 stays exact, never a float
-        data = json.loads(text, parse_float=str)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{filename} is not valid JSON (line {exc.lineno}).") from None
+    # numbers keep their written form: 12.5 stays exact, never a float
+    data = uploads.load_json(text, filename, parse_float=str)
     if isinstance(data, dict):
         data = data.get("yields")
     if not isinstance(data, list):
@@ -302,8 +293,7 @@ def _parse_json(filename: str, text: str) -> list[YieldInput]:
 
 
 def _parse_csv(filename: str, text: str) -> list[YieldInput]:
-    reader = csv.reader(io.StringIO(text))
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    rows = [row for _, row in uploads.csv_rows(text, filename) if any(c.strip() for c in row)]
     if not rows:
         return []
     header = [h.strip().lower() for h in rows[0]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -78,6 +79,29 @@ def test_prices_import_refuses_a_bad_file_whole(database_url, tmp_path, capsys):
     assert in_database(database_url, lambda: PricePoint.all().count()) == points
     assert main(["prices", "import", str(tmp_path / "missing.csv")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("deep.json", b"[" * 50_000 + b"]" * 50_000, "nested more than 32 levels deep"),
+        ("digits.json", b'[{"name": "Gold", "price_sell": ' + b"9" * 5000 + b"}]", "5,000 digits"),
+        ("nul.csv", b"name,price_sell\nGo\x00ld,1\n", "control character .U.0000. on line 2"),
+        ("utf16.csv", "name,price_sell\nGold,1\n".encode("utf-16"), "not UTF-8"),
+        ("huge.csv", b"name,price_sell\n" + b"Gold,1\n" * 1_000_000, "over 5 MB"),
+    ],
+)
+def test_prices_import_refuses_a_hostile_file_through_the_shared_loader(
+    database_url, tmp_path, capsys, name, data, message
+):
+    path = tmp_path / name
+    path.write_bytes(data)
+    points = in_database(database_url, lambda: PricePoint.all().count())
+    assert main(["prices", "import", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and re.search(message, err), err
+    assert "Traceback" not in err
+    assert in_database(database_url, lambda: PricePoint.all().count()) == points
 
 
 def test_report_finances_writes_csv_and_pdf(database_url, tmp_path, capsys):
