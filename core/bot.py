@@ -9,6 +9,7 @@ logged under a short id that the member is shown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
@@ -22,7 +23,7 @@ from core import command_sync, members, options
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.enablement import Enablement
-from core.errors import PermissionDenied, PluginDisabled, UserError
+from core.errors import DatabaseOutage, PermissionDenied, PluginDisabled, UserError
 from core.events import GuildSnapshot, MemberEvent, VoiceMember, VoiceStateEvent
 from core.permissions import (
     Level,
@@ -345,9 +346,11 @@ class RedLegionBot(discord.Client):
                 # one guild's voice events are handled in arrival order
                 async with self._guild_locks[guild.id]:
                     if not member.bot:
-                        await self.known_members.ensure(
-                            guild.id, member_info(self.settings, member), guild.name
-                        )
+                        # in an outage the plugins hear the change all the same, and note it
+                        with contextlib.suppress(DatabaseOutage):
+                            await self.known_members.ensure(
+                                guild.id, member_info(self.settings, member), guild.name
+                            )
                     await self._dispatch("redlegion_voice_state_update", guild.id, event=event)
         finally:
             self.dispatch("redlegion_voice_handled", event)

@@ -57,3 +57,15 @@ class BadToken(StartupError):
 class DiscordUnreachable(StartupError):
     """Discord could not be reached (DNS, refused or dropped connection, 5xx) within the
     configured login attempts."""
+
+
+class DatabaseOutage(UserError):
+    """The database stopped answering while the bot runs (refused or dropped connections, a
+    SQLite file that cannot be opened or stays locked). Raised by the storage layer for every
+    such driver error, so a command says so instead of showing an error id, and the voice
+    tracker knows its bookkeeping must be reconciled once the database is back."""
+
+    MESSAGE = "The database is unavailable right now; try again in a moment."
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)

@@ -12,7 +12,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from core.errors import DatabaseUnavailable, UnsupportedDatabase
+from core.errors import DatabaseOutage, DatabaseUnavailable, UnsupportedDatabase
 from core.plugin_spec import PluginSpec
 from core.redaction import mask_url
 
@@ -46,12 +46,17 @@ async def keep_session(connection: Connection) -> None:
     """
 
 
-def connection_config(url: str) -> str | dict[str, Any]:
-    """Tortoise's connection settings for `url`: PostgreSQL's pool without the reset query."""
-    if backend_of(url) == "sqlite":
-        return url
+ENGINES = {"sqlite": "storage.engines.sqlite", "postgres": "storage.engines.postgres"}
+
+
+def connection_config(url: str) -> dict[str, Any]:
+    """Tortoise's connection settings for `url`: our clients (`storage.engines`: an outage is
+    one `DatabaseOutage`), PostgreSQL's pool without the reset query."""
+    backend = backend_of(url)
     config = expand_db_url(url)
-    config["credentials"]["reset"] = keep_session
+    config["engine"] = ENGINES[backend]
+    if backend == "postgres":
+        config["credentials"]["reset"] = keep_session
     return config
 
 
@@ -104,6 +109,8 @@ class Database:
             await connections.get("default").execute_query("SELECT 1")
         except Exception as exc:
             await self.close()
+            if isinstance(exc, DatabaseOutage) and exc.__cause__ is not None:
+                exc = exc.__cause__  # the driver's words, not the ones for members
             reason = str(exc) or type(exc).__name__
             raise DatabaseUnavailable(
                 f"cannot reach the database {mask_url(self.url)!r}: {mask_url(reason)}"

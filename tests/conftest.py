@@ -24,7 +24,7 @@ from core.plugins import PluginManager
 from storage import Database, migrations
 from tests.support import make_settings
 
-pytest_plugins = ["fakediscord.pytest_plugin"]
+pytest_plugins = ["fakediscord.pytest_plugin", "tests.outage"]
 
 BACKENDS = [
     b.strip() for b in os.environ.get("REDLEGION_TEST_BACKENDS", "sqlite,postgres").split(",")

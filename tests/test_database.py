@@ -12,10 +12,12 @@ from storage import Database
 from storage.database import connection_config
 
 
-def test_sqlite_keeps_its_url_and_postgres_gets_the_quiet_reset():
-    assert connection_config("sqlite://bot.sqlite3") == "sqlite://bot.sqlite3"
+def test_both_backends_use_our_clients_and_postgres_gets_the_quiet_reset():
+    sqlite = connection_config("sqlite://bot.sqlite3")
+    assert sqlite["engine"] == "storage.engines.sqlite"
+    assert sqlite["credentials"]["file_path"] == "bot.sqlite3"
     config = connection_config("postgres://bot@db.example:5433/legion")
-    assert config["engine"] == "tortoise.backends.asyncpg"
+    assert config["engine"] == "storage.engines.postgres"
     assert (config["credentials"]["host"], config["credentials"]["port"]) == ("db.example", 5433)
     assert config["credentials"]["database"] == "legion"
 

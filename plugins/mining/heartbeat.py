@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from core.errors import DatabaseOutage
 from plugins.mining.voice import heartbeat, tracker_for
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ async def beat_forever(bot: RedLegionBot) -> None:
     """Every `heartbeat_seconds`, stamp the active events of the guilds this bot watches.
 
     A guild counts once reconciled after start: before that, the bot has not seen its voice.
+    A guild whose voice changes went unrecorded in a database outage does not count until it
+    is reconciled: a beat then would pass for a sign of life the bot never wrote down.
     """
     interval = bot.settings.plugin_settings("mining").heartbeat_seconds
     while not bot.is_closed():
@@ -27,7 +30,9 @@ async def beat_forever(bot: RedLegionBot) -> None:
         if bot.is_closed():
             return
         try:
-            await heartbeat(tracker_for(bot).watching, bot.clock.now())
+            await heartbeat(tracker_for(bot).beating(), bot.clock.now())
+        except DatabaseOutage:
+            log.warning("mining heartbeat not recorded: the database is unavailable")
         except Exception:
             log.exception("mining heartbeat failed")
 

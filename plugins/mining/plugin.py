@@ -42,6 +42,12 @@ def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group]:
 async def redlegion_setup(bot: RedLegionBot) -> None:
     from plugins.mining.heartbeat import start_heartbeat
 
+    def snapshot_of(guild_id: int) -> GuildSnapshot | None:
+        guild = bot.get_guild(guild_id)
+        return bot.snapshot(guild) if guild is not None else None
+
+    # after a database outage, voice is reconciled against what the bot sees then
+    tracker_for(bot).follow(snapshot_of, bot.is_closed)
     start_heartbeat(bot)
 
 

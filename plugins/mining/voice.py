@@ -21,6 +21,14 @@ is in voice now:
   restart, which keeps their time continuous;
 - in an approved channel without an open session (joined during the downtime): a session
   opens at the restart, so downtime is never invented for them either.
+
+A database outage is downtime too: the bot still sees voice, but cannot write what it sees.
+A voice change that fails with `DatabaseOutage` marks the guild suspect from that moment (its
+first failed write; the heartbeat skips suspect guilds so nothing later passes for a sign of
+life). When the database answers again (a probe with backoff, or the guild's next voice
+change) the guild is reconciled by the rule above against who is in voice then, with the
+first failed write as the bot's last sign of life: a leaver's time ends there, a joiner counts
+from the reconciliation, a mover is closed and reopened at it.
 """
 
 from __future__ import annotations
@@ -29,18 +37,20 @@ import asyncio
 import logging
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from core.errors import DatabaseOutage
 from core.events import GuildSnapshot, VoiceStateEvent
 from plugins.mining import sessions
 from plugins.mining.channels import approved_channel_ids
 from plugins.mining.events import active_event_ids, open_many
 from plugins.mining.models import EventStatus, MiningEvent, MiningParticipation
+from storage.database import reachable
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +75,44 @@ class ReconcileResult:
     events: list[int] = field(default_factory=list)
 
 
-class VoiceTracker:
-    """Turns one bot's voice events into sessions; holds that bot's per-guild cache."""
+Snapshots = Callable[[int], GuildSnapshot | None]
 
-    def __init__(self) -> None:
+
+class VoiceTracker:
+    """Turns one bot's voice events into sessions; holds that bot's per-guild cache.
+
+    `snapshots(guild_id)` gives who is in voice in a guild now (None when the bot no longer
+    sees it): a guild suspect after an outage is reconciled against it at its next voice
+    change, and, when `closed` says when to stop, by a probe of the database with backoff.
+    Without it an outage is only reconciled by the guild's next restart.
+    """
+
+    # the probe after an outage: first wait, then doubled up to the longest
+    PROBE_FIRST_SECONDS = 0.05
+    PROBE_LONGEST_SECONDS = 5.0
+
+    def __init__(
+        self, snapshots: Snapshots | None = None, *, closed: Callable[[], bool] | None = None
+    ) -> None:
         self._state: dict[int, GuildState] = {}
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # guilds reconciled since start: only there is the bot's sign of life true
         self.watching: set[int] = set()
+        # guilds whose voice changes could not be written: since the first that failed
+        self.suspect: dict[int, datetime] = {}
+        # when each guild was last reconciled: a change seen before it is in that snapshot
+        self._settled: dict[int, datetime] = {}
+        self.snapshots = snapshots
+        self._closed = closed
+        self._probe: asyncio.Task[None] | None = None
+
+    def follow(self, snapshots: Snapshots, closed: Callable[[], bool]) -> None:
+        """Where to read voice now when reconciling after an outage, and when to stop."""
+        self.snapshots, self._closed = snapshots, closed
+
+    def beating(self) -> set[int]:
+        """The guilds whose sign of life the heartbeat may record: watched and not suspect."""
+        return self.watching - self.suspect.keys()
 
     async def state(self, guild_id: int) -> GuildState:
         state = self._state.get(guild_id)
@@ -96,38 +136,128 @@ class VoiceTracker:
                 self.forget(guild_id)
 
     async def handle(self, event: VoiceStateEvent) -> None:
-        """Apply one voice change: close the session being left, open the one being joined."""
+        """Apply one voice change: close the session being left, open the one being joined.
+
+        In a suspect guild the change is not applied on its own: the guild is reconciled
+        against voice now, which this change is part of.
+        """
         if event.is_bot or event.before_channel_id == event.after_channel_id:
             return
-        async with self._locks[event.guild_id]:
-            state = self._state.get(event.guild_id) or await self.state(event.guild_id)
-            if not state.events:
-                return
-            afk = event.afk_channel_id
-            left = state.counted(event.before_channel_id, afk)
-            joined = state.counted(event.after_channel_id, afk)
-            if left is not None and joined is not None:
-                await sessions.move_session(
-                    event.guild_id, state.events, event.user_id, joined, event.at
-                )
-            elif left is not None:
-                await sessions.close_sessions(state.events, event.at, user_id=event.user_id)
-            elif joined is not None:
-                await sessions.open_session(
-                    event.guild_id, state.events, event.user_id, joined, event.at
-                )
+        if event.guild_id in self.suspect:
+            await self.recover(event.guild_id)
+            return
+        try:
+            async with self._locks[event.guild_id]:
+                settled = self._settled.get(event.guild_id)
+                if settled is not None and event.at < settled:
+                    return  # seen before the snapshot the guild was reconciled with
+                await self._apply(event)
+        except DatabaseOutage:
+            self._lost(event.guild_id, event.at)
+
+    async def _apply(self, event: VoiceStateEvent) -> None:
+        """The writes one voice change needs, the guild's lock held."""
+        state = self._state.get(event.guild_id) or await self.state(event.guild_id)
+        if not state.events:
+            return
+        afk = event.afk_channel_id
+        left = state.counted(event.before_channel_id, afk)
+        joined = state.counted(event.after_channel_id, afk)
+        if left is not None and joined is not None:
+            await sessions.move_session(
+                event.guild_id, state.events, event.user_id, joined, event.at
+            )
+        elif left is not None:
+            await sessions.close_sessions(state.events, event.at, user_id=event.user_id)
+        elif joined is not None:
+            await sessions.open_session(
+                event.guild_id, state.events, event.user_id, joined, event.at
+            )
 
     async def reconcile(self, snapshot: GuildSnapshot) -> ReconcileResult:
         """Bring open sessions in line with who is in voice now (the restart rule above)."""
+        async with self.changing(snapshot.guild_id):
+            return await self._reconcile(snapshot)
+
+    async def _reconcile(self, snapshot: GuildSnapshot) -> ReconcileResult:
+        """The restart rule, the guild's lock held; a suspect guild's outage is its downtime."""
         guild_id = snapshot.guild_id
-        async with self.changing(guild_id):
-            async with in_transaction():
-                result = await reconcile(snapshot)
-            self.watching.add(guild_id)
+        since = self.suspect.get(guild_id)
+        async with in_transaction():
+            result = await reconcile(snapshot, seen_until=since)
+        self.watching.add(guild_id)
+        self._settled[guild_id] = snapshot.at
+        if self.suspect.pop(guild_id, None) is not None:
+            log.warning(
+                "database back: guild %s reconciled for the outage since %s "
+                "(%d kept, %d closed, %d opened)",
+                guild_id, since, result.kept, result.closed, result.opened,
+            )  # fmt: skip
         return result
 
+    def _lost(self, guild_id: int, at: datetime) -> None:
+        """A voice change of the guild could not be written: reconcile it when the database
+        is back, with the first such change as the bot's last sign of life."""
+        if guild_id not in self.suspect:
+            self.suspect[guild_id] = at
+            log.warning(
+                "database unavailable: voice changes in guild %s since %s are reconciled "
+                "when it answers again",
+                guild_id, at.isoformat(),
+            )  # fmt: skip
+        probing = self._probe is not None and not self._probe.done()
+        if self.snapshots is not None and self._closed is not None and not probing:
+            self._probe = asyncio.get_running_loop().create_task(
+                self._probe_until_back(), name="mining-outage-probe"
+            )
 
-async def reconcile(snapshot: GuildSnapshot) -> ReconcileResult:
+    async def recover(self, guild_id: int) -> bool:
+        """Reconcile a suspect guild against voice now; False while the database is down.
+
+        A guild the bot cannot see now stays suspect, for its next guild-available.
+        """
+        if guild_id not in self.suspect:
+            return True
+        async with self.changing(guild_id):
+            if guild_id not in self.suspect:
+                return True  # reconciled while this waited
+            snapshot = self.snapshots(guild_id) if self.snapshots is not None else None
+            if snapshot is None:
+                return True  # nothing to read voice from now
+            try:
+                await self._reconcile(snapshot)
+            except DatabaseOutage:
+                return False
+        return True
+
+    def _waiting(self) -> list[int]:
+        """Suspect guilds the bot sees now, so that they can be reconciled."""
+        snapshots = self.snapshots
+        return [g for g in self.suspect if snapshots is not None and snapshots(g) is not None]
+
+    async def _probe_until_back(self) -> None:
+        """Ask the database with growing pauses until it answers, then reconcile every
+        suspect guild; ends when none is left or the bot closes."""
+        delay = self.PROBE_FIRST_SECONDS
+        closed = self._closed or (lambda: False)
+        while not closed():
+            await asyncio.sleep(delay)
+            try:
+                if await reachable():
+                    for guild_id in self._waiting():
+                        await self.recover(guild_id)
+                    if not self._waiting():
+                        return
+            except Exception:
+                log.exception("reconciling after a database outage failed; trying again")
+            delay = min(delay * 2, self.PROBE_LONGEST_SECONDS)
+
+
+async def reconcile(
+    snapshot: GuildSnapshot, *, seen_until: datetime | None = None
+) -> ReconcileResult:
+    """The restart rule for one guild. `seen_until`: the bot saw the guild's voice until then
+    though it recorded nothing (a database outage began); it counts as a sign of life."""
     guild_id, now = snapshot.guild_id, snapshot.at
     result = ReconcileResult()
     events = await MiningEvent.filter(guild_id=guild_id, status=EventStatus.ACTIVE).values_list(
@@ -145,7 +275,10 @@ async def reconcile(snapshot: GuildSnapshot) -> ReconcileResult:
     rows = await MiningParticipation.filter(event_id__in=result.events).values_list(
         "id", "event_id", "user_id", "channel_id", "session_start", "session_end"
     )
-    last_seen = {event_id: seen for event_id, seen in events}
+    last_seen = {
+        event_id: max((t for t in (seen, seen_until) if t is not None), default=None)
+        for event_id, seen in events
+    }
     for _, event_id, _, _, start, end in rows:
         latest = max(t for t in (start, end, last_seen[event_id]) if t is not None)
         last_seen[event_id] = min(latest, now)
