@@ -42,12 +42,21 @@ def to_amount(
         raise InvalidInput(f"{what} must be more than zero")
     if abs(amount) > maximum:
         raise InvalidInput(f"{what} {amount} is beyond the largest allowed ({maximum})")
-    return amount.quantize(CENT)
+    return unsigned_zero(amount.quantize(CENT))
 
 
 def cents(value: Decimal) -> Decimal:
     """Round half up to the cent (for computed values such as SCU × price)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return unsigned_zero(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def unsigned_zero(amount: Decimal) -> Decimal:
+    """`-0.00` → `0.00`, anything else unchanged.
+
+    Decimal keeps the sign of a zero (`Decimal("-0")`, `-Decimal("0.00")`, `-0.001` rounded),
+    SQLite stores it as written and f-strings show it, so a member would read "-0.00 aUEC".
+    Every amount parsed, rounded or shown goes through here."""
+    return amount.copy_abs() if amount.is_zero() else amount
 
 
 def split(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
@@ -91,5 +100,5 @@ def _whole_weights(weights: Sequence[Decimal | int]) -> list[int]:
 
 
 def fmt(amount: Decimal) -> str:
-    """`1234567.5` → `1,234,567.50 aUEC`."""
-    return f"{amount:,.2f} aUEC"
+    """`1234567.5` → `1,234,567.50 aUEC` (never `-0.00`)."""
+    return f"{cents(amount):,.2f} aUEC"

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import InvalidInput
-from core.money import MAX_AMOUNT, split, to_amount
+from core.money import MAX_AMOUNT, cents, fmt, split, to_amount, unsigned_zero
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,26 @@ def test_to_amount_accepts(raw: str, expected: Decimal):
 def test_to_amount_refuses_with_a_reason(raw: object, message: str):
     with pytest.raises(InvalidInput, match=message):
         to_amount(raw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("raw", ["-0", "-0.00", Decimal("-0"), Decimal("-0E+5")])
+def test_negative_zero_is_parsed_as_plain_zero(raw: object):
+    amount = to_amount(raw, allow_zero=True)  # type: ignore[arg-type]
+    assert str(amount) == "0.00" and not amount.is_signed()
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("-0"), -Decimal("0.00"), Decimal("-0.004"), Decimal("-0.001") * 3]
+)
+def test_negative_zero_is_never_shown_or_rounded_to(value: Decimal):
+    assert fmt(value) == "0.00 aUEC"
+    assert str(cents(value)) == "0.00"
+    assert not cents(value).is_signed()
+
+
+def test_unsigned_zero_leaves_other_amounts_alone():
+    assert unsigned_zero(Decimal("-0.01")) == Decimal("-0.01")
+    assert fmt(Decimal("-1234.5")) == "-1,234.50 aUEC"
 
 
 def test_max_amount_is_allowed():

@@ -7,6 +7,8 @@ from decimal import Decimal
 from reportlab.lib import colors
 from reportlab.platypus import Table, TableStyle
 
+from core.money import cents
+
 RED = colors.HexColor("#b3261e")
 GREY = colors.HexColor("#5f6368")
 GREEN = colors.HexColor("#1e8e3e")
@@ -14,7 +16,7 @@ GREEN = colors.HexColor("#1e8e3e")
 
 def money(amount: Decimal) -> str:
     """Amounts in tables: thousands separated, two decimals, the unit in the heading."""
-    return f"{amount:,.2f}"
+    return f"{cents(amount):,.2f}"
 
 
 def table(

@@ -96,7 +96,9 @@ class Terms:
         principal = to_amount(amount, what="amount")
         check_principal(principal, settings)
         term = check_term(term_days, settings)
-        chosen_rate = settings.default_rate if rate is None else parse_rate(rate)
+        chosen_rate = (
+            settings.default_rate if rate is None else parse_rate(rate, maximum=settings.max_rate)
+        )
         interest = interest_for(principal, chosen_rate, term, settings.interest_basis)
         check_total(principal, interest)
         return cls(principal, chosen_rate, interest, term)

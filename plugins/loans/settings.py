@@ -19,6 +19,9 @@ class LoansSettings(BaseModel):
 
     # rate for requested loans and for issued ones that name none, e.g. 0.05 = 5 %
     default_rate: Decimal = Field(Decimal("0.0500"), ge=0, le=MAX_RATE, decimal_places=4)
+    # highest rate an officer may name on /loan issue (1 = 100 %); a typo such as 500% is
+    # refused rather than lent at
+    max_rate: Decimal = Field(Decimal("1.0000"), ge=0, le=MAX_RATE, decimal_places=4)
     # "term": rate × principal once for the whole term; "annual": × term_days / 365
     interest_basis: Literal["term", "annual"] = "term"
     # largest principal of one loan
@@ -40,10 +43,14 @@ class LoansSettings(BaseModel):
     check_interval_minutes: float = Field(60, ge=0, json_schema_extra=TOP_LEVEL_ONLY)
 
     @model_validator(mode="after")
-    def _terms_in_order(self) -> Self:
+    def _terms_and_rates_in_order(self) -> Self:
         if not self.min_term_days <= self.default_term_days <= self.max_term_days:
             raise ValueError(
                 "need min_term_days <= default_term_days <= max_term_days "
                 f"(got {self.min_term_days}, {self.default_term_days}, {self.max_term_days})"
+            )
+        if self.default_rate > self.max_rate:
+            raise ValueError(
+                f"default_rate ({self.default_rate}) is above max_rate ({self.max_rate})"
             )
         return self

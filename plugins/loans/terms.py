@@ -32,8 +32,11 @@ def interest_for(principal: Decimal, rate: Decimal, term_days: int, basis: Basis
     return cents(principal * rate * term_days / DAYS_PER_YEAR)
 
 
-def parse_rate(value: Decimal | str, *, what: str = "interest rate") -> Decimal:
-    """A rate such as `0.05` (5 %): at most 4 decimal places, 0 to 9.9999 (DECIMAL(5,4))."""
+def parse_rate(
+    value: Decimal | str, *, what: str = "interest rate", maximum: Decimal = MAX_RATE
+) -> Decimal:
+    """A rate such as `0.05` (5 %): at most 4 decimal places, 0 to `maximum` (a guild's
+    `max_rate`; never above 9.9999, what DECIMAL(5,4) holds)."""
     if isinstance(value, float):
         raise InvalidInput(f"{what} must be exact (Decimal or text), not a float")
     try:
@@ -48,9 +51,18 @@ def parse_rate(value: Decimal | str, *, what: str = "interest rate") -> Decimal:
         raise InvalidInput(f"{what} must not be negative (got {value})")
     if rate > MAX_RATE:
         raise InvalidInput(f"{what} {value} is above the largest allowed ({MAX_RATE})")
+    if rate > maximum:
+        raise InvalidInput(
+            f"{what} {value} is more than this server lends at (at most {percent(maximum)})"
+        )
     if rate != rate.quantize(RATE_STEP, rounding=ROUND_DOWN):
         raise InvalidInput(f"{what} {value} has more than 4 decimal places")
     return rate.quantize(RATE_STEP)
+
+
+def percent(rate: Decimal) -> str:
+    """`0.05` → `5 %`, `0.125` → `12.5 %` (rates as members write them)."""
+    return f"{(rate * 100).normalize():f} %"
 
 
 def check_term(term_days: int | None, settings: LoansSettings) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.money import fmt
+from core.money import cents, fmt
 from plugins.mining.adjustments import Adjustment
 from plugins.mining.events import EventView, label
 from plugins.mining.payroll import PayoutLine, Payroll
@@ -17,7 +17,7 @@ MESSAGE_MAX = 1900
 
 
 def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+    return f"{cents(amount):,.2f}"
 
 
 def fit(head: str, rows: list[str], foot: str = "") -> str:

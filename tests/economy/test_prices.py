@@ -60,6 +60,16 @@ async def test_guild_price_is_used_recorded_and_is_the_latest_point(guilds):
     assert await GuildMaterialPrice.filter(guild_id=GUILD).count() == 1
 
 
+async def test_a_price_of_minus_zero_is_stored_and_shown_as_zero(guilds):
+    gold = await find_material("gold")
+    await set_guild_price(GUILD, gold, "-0", actor_id=ALICE, at=T0)
+    stored = await GuildMaterialPrice.get(guild_id=GUILD).values_list("price", flat=True)
+    assert f"{stored}" == "0.00"
+    [now] = [p for p in await prices_now(GUILD, [gold])]
+    assert f"{now.price:,.2f}" == "0.00"
+    assert f"{(await price_history(GUILD, gold))[0].price}" == "0.00"
+
+
 async def test_a_guilds_price_is_invisible_to_another_guild(guilds):
     gold = await find_material("gold")
     await set_guild_price(GUILD, gold, "7000", actor_id=ALICE, at=T0)

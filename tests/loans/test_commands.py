@@ -219,6 +219,12 @@ async def test_permissions_limits_and_bad_input(scene: Scene, bot: RedLegionBot)
         (scene.bob, "loan forgive", {"id": 1}, "needs the treasurer level"),
         (scene.olga, "loan issue", {"member": scene.tim, "amount": "10"}, "only org members"),
         (scene.olga, "loan issue", {"member": scene.bob, "amount": "10", "rate": "x"}, "rate"),
+        (
+            scene.olga,
+            "loan issue",
+            {"member": scene.bob, "amount": "10", "rate": "500%"},
+            "interest rate 500% is more than this server lends at (at most 100 %)",
+        ),
         (scene.ace, "loan approve", {"id": 999}, "no loan #999 in this server"),
         # beyond the 32-bit column (Discord's client would stop it: the range is published)
         (scene.ace, "loan approve", {"id": 2**40}, "`id` must be a whole number from 1 to"),

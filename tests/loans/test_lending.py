@@ -198,8 +198,59 @@ async def test_limits_on_term_rate_and_reason(world: World, terms: LoansSettings
     assert await snapshot() == before
 
 
+async def test_a_rate_above_the_guilds_max_rate_is_refused(world: World, terms: LoansSettings):
+    before = await snapshot()
+    for rate in ("500%", "1.0001", "5"):
+        with pytest.raises(InvalidInput, match=r"more than this server lends at \(at most 100 %\)"):
+            await issue_loan(
+                world.guild,
+                world.borrower,
+                "10",
+                officer_id=world.treasurer,
+                settings=terms,
+                at=T0,
+                rate=rate,
+            )
+    assert await snapshot() == before
+    at_most = await issue_loan(
+        world.guild,
+        world.borrower,
+        "10",
+        officer_id=world.treasurer,
+        settings=terms,
+        at=T0,
+        rate="100%",
+    )
+    assert at_most.interest_rate == D("1.0000")
+
+
+async def test_a_guild_may_raise_or_lower_its_max_rate(world: World, terms: LoansSettings):
+    usurer = terms.model_copy(update={"max_rate": D("5")})
+    loan = await issue_loan(
+        world.guild,
+        world.borrower,
+        "10",
+        officer_id=world.treasurer,
+        settings=usurer,
+        at=T0,
+        rate="500%",
+    )
+    assert (loan.interest_rate, loan.interest_auec) == (D("5.0000"), D("50.00"))
+    careful = terms.model_copy(update={"max_rate": D("0.2")})
+    with pytest.raises(InvalidInput, match=r"at most 20 %"):
+        await issue_loan(
+            world.guild,
+            world.borrower,
+            "10",
+            officer_id=world.treasurer,
+            settings=careful,
+            at=T0,
+            rate="25%",
+        )
+
+
 async def test_principal_and_interest_must_fit_the_column(world: World):
-    greedy = LoansSettings(max_amount="9999999999999.99", default_rate="9.9999")
+    greedy = LoansSettings(max_amount="9999999999999.99", default_rate="9.9999", max_rate="9.9999")
     before = await snapshot()
     with pytest.raises(InvalidInput, match="exceed the largest amount"):
         await request_loan(world.guild, world.borrower, "9000000000000", settings=greedy, at=T0)

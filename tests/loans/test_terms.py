@@ -61,6 +61,18 @@ def test_bad_rates_are_refused_with_a_reason(text, message):
         parse_rate(text)
 
 
+def test_max_rate_is_a_per_guild_setting_and_bounds_the_default():
+    settings = make_settings(
+        {"loans": {"default_rate": "0.05"}, "guilds": {7: {"loans": {"max_rate": "2.5"}}}}
+    )
+    assert settings.plugin_settings("loans").max_rate == D("1")
+    assert settings.plugin_settings("loans", 7).max_rate == D("2.5")
+    with pytest.raises(ConfigError, match=r"default_rate .* is above max_rate"):
+        make_settings({"loans": {"default_rate": "0.5", "max_rate": "0.2"}})
+    with pytest.raises(ConfigError, match="max_rate"):
+        make_settings({"loans": {"max_rate": "10"}})
+
+
 def test_a_float_rate_is_refused():
     with pytest.raises(InvalidInput, match="not a float"):
         parse_rate(0.05)  # type: ignore[arg-type]
