@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.platypus import Table, TableStyle
@@ -12,6 +13,15 @@ from core.money import cents
 RED = colors.HexColor("#b3261e")
 GREY = colors.HexColor("#5f6368")
 GREEN = colors.HexColor("#1e8e3e")
+
+
+def markup(text: object) -> str:
+    """Text a member or officer wrote (event, guild and member names, reasons, memos), made
+    safe to put into a reportlab `Paragraph`, which reads its string as markup: unescaped, an
+    unbalanced `<b>` stops the report from building and an `<a href=…>` puts a live link in
+    front of the treasurer who opens it. Every user string into a Paragraph goes through here;
+    table cells given as plain strings are drawn as they are and need nothing."""
+    return escape(str(text))
 
 
 def money(amount: Decimal) -> str:

@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from core import tabular
-from plugins.economy.pdf_look import GREEN, RED, money, table
+from plugins.economy.pdf_look import GREEN, RED, markup, money, table
 from plugins.economy.reports import TOP_MATERIALS, FinanceReport
 
 
@@ -136,7 +136,9 @@ def to_pdf(report: FinanceReport, guild_name: str = "") -> bytes:
     styles = getSampleStyleSheet()
     width = doc.width
     story: list = [
-        Paragraph(f"Financial report{' — ' + guild_name if guild_name else ''}", styles["Title"]),
+        Paragraph(
+            f"Financial report{' — ' + markup(guild_name) if guild_name else ''}", styles["Title"]
+        ),
         Paragraph(f"{period_label(report)} (UTC). Amounts in aUEC.", styles["Normal"]),
         Spacer(1, 6 * mm),
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -15,7 +14,7 @@ from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from plugins.economy.pdf_look import RED, money, table
+from plugins.economy.pdf_look import RED, markup, money, table
 from plugins.mining.report import EventReport
 from plugins.mining.timeline import hms
 
@@ -77,9 +76,9 @@ def render(report: EventReport) -> bytes:
     width = doc.width
     payroll = report.payroll
     story: list = [
-        Paragraph(f"Mining event #{event.id} — {event.event_name}", styles["Title"]),
+        Paragraph(f"Mining event #{event.id} — {markup(event.event_name)}", styles["Title"]),
         Paragraph(
-            f"{report.guild_name + ' · ' if report.guild_name else ''}"
+            f"{markup(report.guild_name) + ' · ' if report.guild_name else ''}"
             f"{event.event_date:%A %d %B %Y} · status {event.status}. Amounts in aUEC.",
             styles["Normal"],
         ),
@@ -118,7 +117,10 @@ def render(report: EventReport) -> bytes:
         ]
         story += [Spacer(1, 4 * mm), _table(summary, [width * 0.45, width * 0.3])]
     if report.payroll_note:
-        story += [Spacer(1, 2 * mm), Paragraph(f"<i>{report.payroll_note}</i>", styles["Normal"])]
+        story += [
+            Spacer(1, 2 * mm),
+            Paragraph(f"<i>{markup(report.payroll_note)}</i>", styles["Normal"]),
+        ]
     story += [Spacer(1, 5 * mm), _time_chart(report, width), Spacer(1, 4 * mm)]
     story.append(_participants(report, width, styles))
     if report.adjustments:
@@ -196,7 +198,7 @@ def _adjustments(report: EventReport, width: float, styles: StyleSheet1) -> Keep
                 hms(a.seconds),
                 a.adjusted_by[:20],
                 f"{a.adjusted_at.astimezone(UTC):%Y-%m-%d %H:%M}",
-                Paragraph(escape(a.reason), small),
+                Paragraph(markup(a.reason), small),
             ]
         )
     fractions = (0.15, 0.11, 0.11, 0.14, 0.16, 0.33)

@@ -28,6 +28,7 @@ from plugins.economy.statements import member_position, period_window, statement
 from plugins.economy.trades import record_trade
 from storage.querycount import count_queries
 from tests.economy.conftest import ALICE, BOB, CAROL, GUILD, MALLORY, OTHER_GUILD, T0
+from tests.pdf_support import HOSTILE, assert_literal_and_linkless
 
 D = Decimal
 DAY = timedelta(days=1)
@@ -185,6 +186,14 @@ async def test_the_report_as_csv_and_pdf(guilds):
     assert "Loans outstanding at end" in text and "200,000.00" in text
     assert "Treasury balance" in text and "Income and expenses per week" in text  # the charts
     assert "Quantainium" in text
+
+
+async def test_markup_in_the_guild_name_is_shown_as_typed(guilds):
+    await a_month_of_business()
+    start, end = reports.day_window(T0.date(), T0.date() + 29 * DAY, T0.date())
+    report = await reports.finances(GUILD, start, end)
+    for name in HOSTILE:
+        assert_literal_and_linkless(report_files.to_pdf(report, name), [name])
 
 
 async def test_an_empty_period_still_makes_a_report(guilds):

@@ -10,10 +10,11 @@ import pytest
 from pypdf import PdfReader
 
 from core.errors import NotFound
-from plugins.mining import events, expenses, payroll, report, yields
+from plugins.mining import adjustments, events, expenses, payroll, report, yields
 from plugins.mining.settings import MiningSettings
 from plugins.mining.yields import YieldInput
 from tests.mining.conftest import ALICE, BOB, CARA, DAN, GUILD, OTHER_GUILD, REFINERY, ROCKS, at
+from tests.pdf_support import HOSTILE, assert_literal_and_linkless
 
 RULES = MiningSettings(org_cut_percent=Decimal("10"))
 
@@ -98,3 +99,26 @@ async def test_pdf_of_another_guilds_event_is_not_found(world):
     with pytest.raises(NotFound):
         await report.event_pdf(GUILD, theirs.id, settings=RULES, now=at())
     assert not (await events.get_event(OTHER_GUILD, theirs.id)).pdf_generated
+
+
+async def test_markup_in_names_reasons_and_memos_is_shown_as_typed(world, voice):
+    from core import members
+
+    await members.ensure_guild(GUILD, HOSTILE[2])
+    event = await events.create_event(
+        GUILD, at=at(), name=HOSTILE[1], description="<i>bring</i> & <font size=80>"
+    )
+    async with voice.tracker.changing(GUILD):
+        await events.start_event(GUILD, event.id, at=at())
+    await voice(ALICE, None, ROCKS, 0)
+    async with voice.tracker.changing(GUILD):
+        await events.stop_event(GUILD, event.id, at=at(60))
+    await adjustments.set_time(
+        GUILD, event.id, BOB, minutes=30, reason=HOSTILE[0], actor_id=ALICE, at=at(61)
+    )
+    await yields.add_yields(GUILD, event.id, [YieldInput("Gold", "10", value="1000")])
+    await expenses.add_expense(
+        GUILD, event.id, amount="10", paid_by=BOB, kind="fuel", description="<a href=x>fuel</a>"
+    )
+    data = await report.event_pdf(GUILD, event.id, settings=RULES, now=at(70))
+    assert_literal_and_linkless(data, [*HOSTILE, "<i>bring</i> & <font size=80>", "<a href=x>fuel"])
