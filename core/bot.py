@@ -19,7 +19,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from core import command_sync, members, options
+from core import command_sync, members, mentions, options
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.enablement import Enablement
@@ -146,6 +146,8 @@ class RedLegionBot(discord.Client):
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents())
+        # every message pings nobody unless it names its members with mentions.about(...)
+        options.setdefault("allowed_mentions", mentions.NOBODY)
         super().__init__(**options)
         self.settings = settings
         self.plugins = plugins

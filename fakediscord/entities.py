@@ -407,12 +407,15 @@ class Guild:
             self.world.publish("GUILD_UPDATE", payloads.guild(self), self.id)
         return channel
 
-    def role(self, name: str, *, permissions: int | discord.Permissions = 0) -> Role:
-        """Get or create a role; `permissions` as bits or `discord.Permissions(...)`."""
+    def role(
+        self, name: str, *, permissions: int | discord.Permissions = 0, mentionable: bool = False
+    ) -> Role:
+        """Get or create a role; `permissions` as bits or `discord.Permissions(...)`; anyone may
+        ping a `mentionable` one (others only whoever may mention everyone)."""
         for role in self.roles.values():
             if role.name == name:
                 return role
-        return self._add_role(name, permission_bits(permissions))
+        return self._add_role(name, permission_bits(permissions), mentionable=mentionable)
 
     def member(
         self,
@@ -474,8 +477,11 @@ class Guild:
         self.world.publish("CHANNEL_CREATE", payloads.channel(channel), self.id)
         return channel
 
-    def _add_role(self, name: str, permissions: int, *, bot_id: int | None = None) -> Role:
+    def _add_role(
+        self, name: str, permissions: int, *, bot_id: int | None = None, mentionable: bool = False
+    ) -> Role:
         role = Role(self, self.world.ids.next(), name, permissions, len(self.roles))
+        role.mentionable = mentionable
         role.managed = bot_id is not None
         role.bot_id = bot_id
         self.roles[role.id] = role

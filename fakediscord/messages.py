@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from fakediscord import mentions
 from fakediscord.errors import ApiError
+from fakediscord.mentions import NOBODY, Pings
 
 if TYPE_CHECKING:
     from fakediscord.entities import Channel, User
@@ -52,6 +54,34 @@ class Message:
     deleted: bool = False
     reactions: list[str] = field(default_factory=list)
     interaction: InteractionRecord | None = field(default=None, repr=False)
+    # as last sent with the content; None: the sender gave none, so Discord parses every kind
+    allowed_mentions: dict[str, Any] | None = field(default=None, repr=False)
+    # (pings, stray pings), decided when the content was sent, with the permissions then
+    _ping_state: tuple[Pings, Pings] = field(default=(NOBODY, NOBODY), repr=False)
+
+    @property
+    def pings(self) -> Pings:
+        """Who this message pings (see fakediscord/mentions.py): nobody when ephemeral or a DM."""
+        return self._ping_state[0]
+
+    @property
+    def stray_pings(self) -> Pings:
+        """What it pings other than by an id the bot listed in `allowed_mentions`: pings from
+        `parse`, or from sending no `allowed_mentions` at all."""
+        return self._ping_state[1]
+
+    @property
+    def pinged(self) -> frozenset[int]:
+        """Ids of the guild members this message notifies."""
+        guild = self.channel.guild
+        return frozenset() if guild is None else self.pings.members(guild)
+
+    def _pings(self) -> tuple[Pings, Pings]:
+        guild = self.channel.guild
+        if self.ephemeral or guild is None:
+            return NOBODY, NOBODY
+        author = guild.members.get(self.author.id)
+        return mentions.pings(self.content, self.allowed_mentions, guild=guild, author=author)
 
     @property
     def ephemeral(self) -> bool:
@@ -88,8 +118,13 @@ class Message:
         without it, existing attachments stay.
         """
         validate_body(body)
+        if "allowed_mentions" in body:
+            self.allowed_mentions = body["allowed_mentions"]
+        elif "content" in body:
+            self.allowed_mentions = None
         if "content" in body:
             self.content = body["content"] or ""
+            self._ping_state = self._pings()
         if "embeds" in body:
             self.embeds = list(body["embeds"] or [])
         if "embed" in body:  # older single-embed form
@@ -117,6 +152,7 @@ class InvalidFormBody(ApiError):
 
 
 def validate_body(body: dict[str, Any]) -> None:
+    mentions.validate(body.get("allowed_mentions"))
     content = body.get("content") or ""
     if len(content) > 2000:
         raise InvalidFormBody(f"content is {len(content)} characters; Discord allows 2000")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "fakediscord.bot.token"
+
+# every world alive, so a pytest fixture can look at what the bot sent in each (pings)
+WORLDS: weakref.WeakSet[FakeDiscord] = weakref.WeakSet()
 
 
 class FakeDiscord:
@@ -78,6 +82,7 @@ class FakeDiscord:
         self.dm_channels: dict[int, Channel] = {}  # by recipient user id
         self.messages: list[Message] = []  # everything the bot sent, in order
         self.interactions: dict[str, InteractionRecord] = {}  # by token
+        WORLDS.add(self)
         self.uploads: dict[int, Attachment] = {}  # files members attached to commands
         self.unknown_routes: list[tuple[str, str]] = []
         self.commands = CommandRegistry(self.application_id, self.ids.next, self.clock.now)
@@ -462,6 +467,12 @@ class FakeDiscord:
         message.apply(body, files, self.ids.next)
         self.messages.append(message)
         return message
+
+    def stray_pings(self) -> list[Message]:
+        """Messages that ping someone other than by an id the bot listed in allowed_mentions
+        (`@everyone`, a role, or a user parsed from the content): what a bot that means to
+        "mention nobody except the members a reply is about" never sends."""
+        return [m for m in self.messages if not m.deleted and m.stray_pings]
 
     def messages_in(self, channel: Channel) -> list[Message]:
         """Messages the bot sent to a channel (ephemeral interaction replies included)."""

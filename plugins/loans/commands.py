@@ -16,6 +16,7 @@ from discord import app_commands
 
 from core.bot import RedLegionBot
 from core.errors import InvalidInput, PermissionDenied
+from core.mentions import about
 from core.money import fmt
 from core.permissions import Level, requires
 from plugins.loans.defaults import forgive_loan
@@ -27,7 +28,6 @@ from plugins.loans.statements import Statement, list_loans, statement
 from plugins.loans.terms import Balance
 
 Interaction = discord.Interaction[RedLegionBot]
-QUIET = discord.AllowedMentions.none()
 STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in LoanStatus]
 
 
@@ -129,7 +129,6 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
             f"Loan **#{loan.id}** requested by {interaction.user.mention}: "
             f"{terms_line(loan, settings)}. A treasurer can approve it with "
             f"`/loan approve id:{loan.id}`.",
-            allowed_mentions=QUIET,
         )
 
     @requires(Level.TREASURER)
@@ -147,7 +146,8 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
         await interaction.response.send_message(
             f"Loan **#{loan.id}** approved: {fmt(loan.amount_auec)} paid out to "
             f"<@{loan.borrower_id}>, {fmt(loan.amount_auec + loan.interest_auec)} due "
-            f"{day(loan.due_date)}."
+            f"{day(loan.due_date)}.",
+            allowed_mentions=about(loan.borrower_id),
         )
 
     @requires(Level.TREASURER)
@@ -166,7 +166,8 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
         )
         why = f": {loan.decision_note}" if loan.decision_note else "."
         await interaction.response.send_message(
-            f"Loan **#{loan.id}** of <@{loan.borrower_id}> was rejected{why}"
+            f"Loan **#{loan.id}** of <@{loan.borrower_id}> was rejected{why}",
+            allowed_mentions=about(loan.borrower_id),
         )
 
     @requires(Level.OFFICER)
@@ -205,7 +206,8 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
         )
         await interaction.response.send_message(
             f"Loan **#{loan.id}** issued to {member.mention}: {terms_line(loan, settings)}, "
-            f"due {day(loan.due_date)}."
+            f"due {day(loan.due_date)}.",
+            allowed_mentions=about(member.id),
         )
 
     @app_commands.command(name="repay", description="Pay a loan back, in part or in full")
@@ -231,7 +233,6 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
             f"Payment of {fmt(payment.amount_auec)} on loan **#{loan.id}** of "
             f"<@{loan.borrower_id}> recorded (interest {fmt(payment.interest_auec)}, principal "
             f"{fmt(payment.principal_auec)}). {left}",
-            allowed_mentions=QUIET,
         )
 
     @requires(Level.TREASURER)
@@ -247,7 +248,8 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
         )
         await interaction.response.send_message(
             f"Loan **#{closed.loan.id}** of <@{closed.loan.borrower_id}> is forgiven "
-            f"({fmt(closed.balance.owed)} was owed); {fmt(closed.written_off)} written off."
+            f"({fmt(closed.balance.owed)} was owed); {fmt(closed.written_off)} written off.",
+            allowed_mentions=about(closed.loan.borrower_id),
         )
 
     @requires(Level.OFFICER)
@@ -267,7 +269,7 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
         )
         lines = [summary_line(loan, balance) for loan, balance in found]
         await interaction.response.send_message(
-            "\n".join(lines) or "No loans match.", ephemeral=True, allowed_mentions=QUIET
+            "\n".join(lines) or "No loans match.", ephemeral=True
         )
 
     @app_commands.command(name="show", description="A loan's terms, schedule and payments")
@@ -280,9 +282,7 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
         mine = shown.loan.borrower_id == interaction.user.id
         if not mine and await interaction.client.level_of(interaction.user) < Level.OFFICER:
             raise PermissionDenied(f"loan #{loan_id} is not yours: officers see every loan")
-        await interaction.response.send_message(
-            statement_text(shown, settings), ephemeral=True, allowed_mentions=QUIET
-        )
+        await interaction.response.send_message(statement_text(shown, settings), ephemeral=True)
 
     @app_commands.command(name="mine", description="Your loans and what you owe")
     async def mine(self, interaction: Interaction) -> None:
@@ -295,4 +295,4 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
             )
             lines = [summary_line(loan, balance) for loan, balance in found]
             text = "\n".join([*lines, f"**You owe {fmt(owed)} in all.**"])
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=QUIET)
+        await interaction.response.send_message(text, ephemeral=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from core.mentions import about
 from core.money import fmt
 from plugins.loans.defaults import Closed, mark_announced, mark_overdue, unannounced_defaults
 
@@ -49,7 +50,7 @@ async def check_guild(bot: RedLegionBot, guild_id: int) -> list[Closed]:
     channel = bot.get_channel(settings.notify_channel_id) if settings.notify_channel_id else None
     if isinstance(channel, discord.abc.Messageable):
         for item in pending:
-            await channel.send(announcement(item))
+            await channel.send(announcement(item), allowed_mentions=about(item.loan.borrower_id))
             await mark_announced(guild_id, [item.loan.id])
     else:
         if settings.notify_channel_id:

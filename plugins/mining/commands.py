@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from core import uploads
+from core.mentions import about
 from core.money import fmt
 from core.permissions import Level, requires
 from plugins.economy.materials import search_materials
@@ -375,6 +376,7 @@ class ExpenseGroup(app_commands.Group, name="expense", description="Costs of an 
             f"Recorded {expense.kind} expense #{expense.id} of "
             f"{fmt(Decimal(str(expense.amount_auec)))} paid by {paid_by.mention} for event "
             f"#{event}; they are repaid at payroll.",
+            allowed_mentions=about(paid_by.id),
         )
 
     @app_commands.command(name="remove", description="Delete a mistyped expense")
@@ -416,6 +418,7 @@ class TimeGroup(app_commands.Group, name="time", description="Members' time in a
             interaction,
             f"{member.mention}'s time in event #{event} is now {hms(changed.seconds)} "
             f"(the bot counted {hms(changed.counted_seconds)}): {changed.reason}",
+            allowed_mentions=about(member.id),
         )
 
     @app_commands.command(name="list", description="Times officers set by hand in an event")
@@ -493,7 +496,11 @@ class PayoutGroup(app_commands.Group, name="payout", description="Payouts owed t
         )
         total = sum((p.amount for p in paid), Decimal("0.00"))
         names = ", ".join(f"<@{p.user_id}>" for p in paid)
-        await _say(interaction, f"Marked {len(paid)} payout(s) paid ({fmt(total)}): {names}.")
+        await _say(
+            interaction,
+            f"Marked {len(paid)} payout(s) paid ({fmt(total)}): {names}.",
+            allowed_mentions=about(*(p.user_id for p in paid)),
+        )
 
     @requires(Level.MEMBER)
     @app_commands.command(name="list", description="An event's payouts and whether they are paid")
