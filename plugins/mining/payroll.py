@@ -15,7 +15,8 @@ commit, even a simultaneous one, find the payroll done.
 
 Ledger posting, one transaction per event (reference `mining:event:ID:payroll`):
 TREASURY +gross, MEMBER(u) −(share + expenses repaid) for each member owed something,
-INCOME −org cut. Marking a payout paid posts TREASURY −x, MEMBER(u) +x.
+EXPENSES +expenses, INCOME −(org cut + expenses). Marking a payout paid posts TREASURY −x,
+MEMBER(u) +x.
 """
 
 from __future__ import annotations
@@ -298,12 +299,18 @@ async def commit(
 
 
 def ledger_lines(payroll: Payroll) -> list[ledger.Line]:
+    """The sale comes into the treasury, each member is credited their share and what they
+    paid for the op, and the org keeps the rest as income, out of which it bore the op's
+    expenses: so the financial report shows a refinery fee as an expense (and the org cut as
+    the net result), not hidden inside what members were credited."""
     lines = [ledger.Line(ledger.TREASURY, payroll.gross)]
     lines += [
         ledger.Line(ledger.member(s.user_id), -s.amount) for s in payroll.shares if s.amount > 0
     ]
-    if payroll.org_cut > 0:
-        lines.append(ledger.Line(ledger.INCOME, -payroll.org_cut))
+    if payroll.expenses > 0:
+        lines.append(ledger.Line(ledger.EXPENSES, payroll.expenses))
+    if payroll.org_cut + payroll.expenses > 0:
+        lines.append(ledger.Line(ledger.INCOME, -(payroll.org_cut + payroll.expenses)))
     return lines
 
 

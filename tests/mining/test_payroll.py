@@ -212,7 +212,9 @@ async def test_commit_writes_payouts_flags_and_one_ledger_transaction(world, voi
     tx = await Transaction.get(reference=f"mining:event:{event_id}:payroll")
     assert (tx.kind, tx.guild_id, tx.actor_id) == ("payroll", GUILD, DAN)
     assert await ledger.balance(GUILD, ledger.TREASURY) == D("1000.00")
-    assert await ledger.balance(GUILD, ledger.INCOME) == D("-90.00")
+    # the org keeps 90 (its cut) + 100 (what it bore for Bob's expense), spent on that expense
+    assert await ledger.balance(GUILD, ledger.INCOME) == D("-190.00")
+    assert await ledger.balance(GUILD, ledger.EXPENSES) == D("100.00")
     assert await ledger.balance(GUILD, ledger.member(BOB)) == D("-343.00")
     # the committed payroll reads back the same
     again = await payroll.preview(GUILD, event_id, settings=RULES, now=at(300))

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from core.errors import NotFound
 from plugins.mining import adjustments, events, expenses, payroll, report, yields
 from plugins.mining.settings import MiningSettings
 from plugins.mining.yields import YieldInput
 from tests.mining.conftest import ALICE, BOB, CARA, DAN, GUILD, OTHER_GUILD, REFINERY, ROCKS, at
-from tests.pdf_support import HOSTILE, assert_literal_and_linkless
+from tests.pdf_support import HOSTILE, assert_literal_and_linkless, text_of
 
 RULES = MiningSettings(org_cut_percent=Decimal("10"))
-
-
-def text_of(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages)
 
 
 async def sunday_op(voice) -> int:
@@ -122,3 +115,18 @@ async def test_markup_in_names_reasons_and_memos_is_shown_as_typed(world, voice)
     )
     data = await report.event_pdf(GUILD, event.id, settings=RULES, now=at(70))
     assert_literal_and_linkless(data, [*HOSTILE, "<i>bring</i> & <font size=80>", "<a href=x>fuel"])
+
+
+async def test_the_finance_report_shows_a_refinery_fee_as_an_expense(world, voice):
+    from plugins.economy import report_files, reports
+
+    event_id = await sunday_op(voice)  # 350,000 value, a 12,500 refinery fee paid by Bob
+    committed = await payroll.commit(GUILD, event_id, settings=RULES, at=at(130))
+    start, end = reports.day_window(at().date(), at().date(), at().date())
+    finances = await reports.finances(GUILD, start, end)
+    assert finances.expenses == Decimal("12500.00")
+    assert finances.income == committed.org_cut + Decimal("12500.00")
+    assert finances.net == committed.org_cut == Decimal("33750.00")
+    assert finances.treasury_end == Decimal("350000.00")
+    text = " ".join(text_of(report_files.to_pdf(finances)).split())
+    assert "Expenses 12,500.00" in text and "Net result 33,750.00" in text
