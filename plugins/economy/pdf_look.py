@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.platypus import Table, TableStyle
 
@@ -53,3 +56,46 @@ def table(
         ]
     result.setStyle(TableStyle(style))
     return result
+
+
+def scale(low: float, high: float, *, ticks: int = 6) -> tuple[float, float, float]:
+    """(axis bottom, axis top, step) for a value axis that reaches past `high` and `low`.
+
+    reportlab picks an axis of its own that may stop short of the longest bar (510k on an axis
+    ending at 500k) or, for all zeros, labels `0 0 0 0 0 0`. Steps are 1, 2 or 5 × 10ⁿ (and
+    2.5 from 10 up), never below 1 (whole minutes, whole aUEC), about `ticks` of them; the top
+    is the first step at or above `high`. Nothing to show (all zero) gives (0, 1, 1)."""
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high - low <= 0:
+        return 0.0, 1.0, 1.0
+    raw = (high - low) / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    multiples = (1, 2, 2.5, 5, 10) if magnitude >= 10 else (1, 2, 5, 10)
+    step = max(1.0, next(m * magnitude for m in multiples if m * magnitude >= raw))
+    return math.floor(low / step) * step, math.ceil(high / step) * step, step
+
+
+def fit_axis(axis: Any, low: float, high: float) -> bool:
+    """Give a reportlab value axis the range and step of `scale`; an axis with nothing to
+    show (all zero) gets no labels or ticks at all. Returns whether there is anything."""
+    bottom, top, step = scale(low, high)
+    axis.valueMin, axis.valueMax, axis.valueStep = bottom, top, step
+    empty = low == high == 0
+    if empty:
+        axis.visibleLabels = axis.visibleTicks = False
+    return not empty
+
+
+def nothing_to_show(drawing: Drawing, x: float, y: float, width: float, text: str) -> None:
+    """The note an empty chart carries where its bars or line would be."""
+    drawing.add(
+        String(
+            x + width / 2,
+            y,
+            text,
+            fontName="Helvetica-Oblique",
+            fontSize=8,
+            fillColor=GREY,
+            textAnchor="middle",
+        )
+    )

@@ -9,13 +9,24 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from core import tabular
-from plugins.economy.pdf_look import GREEN, RED, markup, money, table
-from plugins.economy.reports import TOP_MATERIALS, FinanceReport
+from plugins.economy.pdf_look import (
+    GREEN,
+    RED,
+    fit_axis,
+    markup,
+    money,
+    nothing_to_show,
+    table,
+)
+from plugins.economy.reports import FinanceReport, MaterialTotal
+
+EMPTY_TREASURY = "The treasury held nothing in this period."
+EMPTY_FLOW = "No income or expenses in this period."
 
 
 def period_label(report: FinanceReport) -> str:
@@ -58,10 +69,8 @@ def _treasury_chart(report: FinanceReport, width: float, height: float) -> Drawi
     plot.data = [points]
     plot.lines[0].strokeColor = RED
     plot.lines[0].strokeWidth = 1.5
-    low = min(0.0, *(p[1] for p in points))
-    high = max(1.0, *(p[1] for p in points))
-    plot.yValueAxis.valueMin = low
-    plot.yValueAxis.valueMax = high + (high - low) * 0.1
+    if not fit_axis(plot.yValueAxis, min(p[1] for p in points), max(p[1] for p in points)):
+        nothing_to_show(drawing, plot.x, plot.y + plot.height / 2, plot.width, EMPTY_TREASURY)
     plot.yValueAxis.labelTextFormat = _axis_label
     plot.yValueAxis.labels.fontSize = 7
     plot.xValueAxis.valueMin = 0
@@ -109,7 +118,8 @@ def _flow_chart(report: FinanceReport, width: float, height: float) -> Drawing:
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.angle = 30 if len(weeks) > 8 else 0
     chart.categoryAxis.labels.boxAnchor = "ne" if len(weeks) > 8 else "n"
-    chart.valueAxis.valueMin = 0
+    if not fit_axis(chart.valueAxis, 0, max((v for row in chart.data for v in row), default=0)):
+        nothing_to_show(drawing, chart.x, chart.y + chart.height / 2, chart.width, EMPTY_FLOW)
     chart.valueAxis.labelTextFormat = _axis_label
     chart.valueAxis.labels.fontSize = 7
     drawing.add(chart)
@@ -119,6 +129,20 @@ def _flow_chart(report: FinanceReport, width: float, height: float) -> Drawing:
     legend.colorNamePairs = [(GREEN, "Income"), (RED, "Expenses")]
     drawing.add(legend)
     return drawing
+
+
+def _materials(
+    title: str, materials: list[MaterialTotal], none: str, width: float, styles: StyleSheet1
+) -> KeepTogether:
+    heading = Paragraph(title, styles["Heading3"])
+    if not materials:
+        return KeepTogether(
+            [heading, Paragraph(f"{none} recorded in this period.", styles["Normal"])]
+        )
+    rows = [["Material", "SCU", "aUEC"]] + [
+        [m.name, f"{m.scu:,.2f}", money(m.value)] for m in materials
+    ]
+    return KeepTogether([heading, table(rows, [width * 0.4, width * 0.25, width * 0.25])])
 
 
 def to_pdf(report: FinanceReport, guild_name: str = "") -> bytes:
@@ -146,15 +170,9 @@ def to_pdf(report: FinanceReport, guild_name: str = "") -> bytes:
     story += [table(figures, [width * 0.6, width * 0.3]), Spacer(1, 6 * mm)]
     story += [_treasury_chart(report, width, 55 * mm), Spacer(1, 4 * mm)]
     story += [_flow_chart(report, width, 55 * mm), Spacer(1, 6 * mm)]
-    heading = Paragraph("Top materials sold", styles["Heading3"])
-    if report.sold:
-        rows = [["Material", "SCU", "aUEC"]] + [
-            [m.name, f"{m.scu:,.2f}", money(m.value)] for m in report.sold[:TOP_MATERIALS]
-        ]
-        body = table(rows, [width * 0.4, width * 0.25, width * 0.25])
-    else:
-        body = Paragraph("No sales recorded in this period.", styles["Normal"])
-    story.append(KeepTogether([heading, body]))
+    # every material traded, as the CSV lists them (a guild trades a few dozen at most)
+    story.append(_materials("Materials sold", report.sold, "No sales", width, styles))
+    story.append(_materials("Materials bought", report.bought, "No purchases", width, styles))
     heading = Paragraph("Transactions by kind", styles["Heading3"])
     if report.kinds:
         rows = [["Kind", "Count", "Money moved"]] + [

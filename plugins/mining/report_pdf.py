@@ -14,11 +14,27 @@ from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from plugins.economy.pdf_look import RED, markup, money, table
+from plugins.economy.pdf_look import RED, fit_axis, markup, money, nothing_to_show, table
 from plugins.mining.report import EventReport
 from plugins.mining.timeline import hms
 
 CHART_MAX = 40  # bars in the time chart; the longest stays first
+NOBODY = "Nobody has time in mining channels yet."
+# the participants table: heading and share of the page width of each column, sized so that
+# 22 characters of name, 12h 00m 00s, 1,234,567.89 and "set by hand" fit their cells
+PARTICIPANT_COLUMNS = (
+    ("Member", 0.215),
+    ("Time", 0.11),
+    ("Sessions", 0.09),
+    ("Org", 0.05),
+    ("Share %", 0.08),
+    ("Share", 0.115),
+    ("Repaid", 0.115),
+    ("Payout", 0.115),
+    ("Status", 0.11),
+)
+MEMBER_CHARS = 22
+CELL_PADDING = 3  # points left and right of each cell of that table
 
 
 def _when(at: datetime | None) -> str:
@@ -42,16 +58,20 @@ def _time_chart(report: EventReport, width: float) -> Drawing:
     chart.x, chart.y = 95, 20
     chart.width, chart.height = width - 115, height - 40
     # reportlab draws the first category at the bottom: reverse so the longest is on top
-    ordered = list(reversed(people)) or []
-    chart.data = [[round(p.seconds / 60, 1) for p in ordered] or [0]]
-    chart.categoryAxis.categoryNames = [p.name[:18] for p in ordered] or ["nobody"]
+    ordered = list(reversed(people))
+    minutes = [round(p.seconds / 60, 1) for p in ordered]
+    chart.data = [minutes or [0]]
+    chart.categoryAxis.categoryNames = [p.name[:18] for p in ordered] or [""]
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "e"
-    chart.valueAxis.valueMin = 0
+    if not fit_axis(chart.valueAxis, 0, max(minutes, default=0)):
+        chart.categoryAxis.visibleTicks = False
+        nothing_to_show(drawing, chart.x, chart.y + chart.height / 2 - 3, chart.width, NOBODY)
     chart.valueAxis.labels.fontSize = 7
     chart.bars[0].fillColor = RED
     chart.bars[0].strokeColor = None
-    chart.barLabelFormat = "%.0f"
+    if minutes:
+        chart.barLabelFormat = "%.0f"
     chart.barLabels.fontSize = 6.5
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
@@ -144,7 +164,7 @@ def _participants(report: EventReport, width: float, styles: StyleSheet1) -> Kee
     heading = Paragraph("Participants", styles["Heading3"])
     payroll = report.payroll
     shares = {s.user_id: s for s in payroll.shares} if payroll else {}
-    rows = [["Member", "Time", "Sessions", "Org", "Share %", "Share", "Repaid", "Payout", ""]]
+    rows = [[name for name, _ in PARTICIPANT_COLUMNS]]
     listed = [p.user_id for p in report.participants]
     listed += [uid for uid in shares if uid not in set(listed)]
     times = {p.user_id: p for p in report.participants}
@@ -167,7 +187,7 @@ def _participants(report: EventReport, width: float, styles: StyleSheet1) -> Kee
             note = "set by hand"
         rows.append(
             [
-                report.names.get(uid, str(uid))[:24],
+                report.names.get(uid, str(uid))[:MEMBER_CHARS],
                 hms(person.seconds) if person else "—",
                 str(person.sessions) if person else "—",
                 ("yes" if person.is_org_member else "no") if person else "—",
@@ -180,9 +200,16 @@ def _participants(report: EventReport, width: float, styles: StyleSheet1) -> Kee
         )
     if len(rows) == 1:
         return KeepTogether([heading, Paragraph("Nobody took part.", styles["Normal"])])
-    fractions = [0.19, 0.13, 0.09, 0.06, 0.09, 0.13, 0.11, 0.13, 0.07]
-    table = _table(rows, [width * f for f in fractions])
-    table.setStyle(TableStyle([("ALIGN", (-1, 0), (-1, -1), "LEFT")]))
+    table = _table(rows, [width * f for _, f in PARTICIPANT_COLUMNS])
+    table.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (-1, 0), (-1, -1), "LEFT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+                ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+            ]
+        )
+    )
     return KeepTogether([heading, table])
 
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.lineplots import LinePlot
 
 from core.errors import InvalidInput
 from plugins.economy import ledger, report_files, reports
@@ -28,7 +30,7 @@ from plugins.economy.statements import member_position, period_window, statement
 from plugins.economy.trades import record_trade
 from storage.querycount import count_queries
 from tests.economy.conftest import ALICE, BOB, CAROL, GUILD, MALLORY, OTHER_GUILD, T0
-from tests.pdf_support import HOSTILE, assert_literal_and_linkless
+from tests.pdf_support import HOSTILE, assert_literal_and_linkless, chart_of, text_of, ticks
 
 D = Decimal
 DAY = timedelta(days=1)
@@ -201,7 +203,49 @@ async def test_an_empty_period_still_makes_a_report(guilds):
     report = await reports.finances(GUILD, start, end)
     assert all(amount == 0 for _, amount in report.figures())
     assert report.treasury_by_day == [(date(2025, 1, 1), D("0.00"))]
-    assert PdfReader(io.BytesIO(report_files.to_pdf(report))).pages
+    text = text_of(report_files.to_pdf(report))
+    assert report_files.EMPTY_TREASURY in text and report_files.EMPTY_FLOW in text
+    treasury = report_files._treasury_chart(report, 500, 150)
+    assert ticks(treasury, chart_of(treasury, LinePlot).yValueAxis) == []  # not 0 0 0 0 0 0
+    flow = report_files._flow_chart(report, 500, 150)
+    assert ticks(flow, chart_of(flow, VerticalBarChart).valueAxis) == []
+    assert "No sales recorded" in text and "No purchases recorded" in text
+
+
+async def test_the_charts_axes_reach_the_highest_bar_and_balance(guilds):
+    await a_month_of_business()  # 510,000 of income in one week
+    start, end = reports.day_window(T0.date(), T0.date() + 29 * DAY, T0.date())
+    report = await reports.finances(GUILD, start, end)
+    flow = report_files._flow_chart(report, 500, 150)
+    bars = chart_of(flow, VerticalBarChart)
+    highest = max(max(row) for row in bars.data)
+    assert highest == 510000 and max(ticks(flow, bars.valueAxis)) >= highest
+    treasury = report_files._treasury_chart(report, 500, 150)
+    plot = chart_of(treasury, LinePlot)
+    richest = max(y for _, y in plot.data[0])
+    assert max(ticks(treasury, plot.yValueAxis)) >= richest > 1_000_000
+
+
+async def test_the_pdf_lists_purchases_as_the_csv_does(guilds):
+    for name, scu, price in (("Gold", "3", "6000"), ("Tin", "20", "75.5")):
+        await record_trade(
+            GUILD,
+            side="buy",
+            material=await find_material(name),
+            quantity_scu=scu,
+            unit_price=price,
+            actor_id=ALICE,
+            at=T0,
+        )
+    start, end = reports.day_window(T0.date(), T0.date(), T0.date())
+    report = await reports.finances(GUILD, start, end)
+    rows = list(csv.DictReader(io.StringIO(report_files.to_csv(report).decode())))
+    bought = [
+        (r["name"], r["quantity"], r["amount_auec"]) for r in rows if r["section"] == "bought"
+    ]
+    assert bought == [("Gold", "3.00", "18000.00"), ("Tin", "20.00", "1510.00")]
+    text = " ".join(text_of(report_files.to_pdf(report)).split())
+    assert "Materials bought Material SCU aUEC Gold 3.00 18,000.00 Tin 20.00 1,510.00" in text
 
 
 async def test_mining_payroll_as_mining_posts_it(guilds):

@@ -6,13 +6,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Table
 
 from core.errors import NotFound
-from plugins.mining import adjustments, events, expenses, payroll, report, yields
+from plugins.mining import adjustments, events, expenses, payroll, report, report_pdf, yields
 from plugins.mining.settings import MiningSettings
 from plugins.mining.yields import YieldInput
 from tests.mining.conftest import ALICE, BOB, CARA, DAN, GUILD, OTHER_GUILD, REFINERY, ROCKS, at
-from tests.pdf_support import HOSTILE, assert_literal_and_linkless, text_of
+from tests.pdf_support import HOSTILE, assert_literal_and_linkless, chart_of, text_of, ticks
 
 RULES = MiningSettings(org_cut_percent=Decimal("10"))
 
@@ -130,3 +136,64 @@ async def test_the_finance_report_shows_a_refinery_fee_as_an_expense(world, voic
     assert finances.treasury_end == Decimal("350000.00")
     text = " ".join(text_of(report_files.to_pdf(finances)).split())
     assert "Expenses 12,500.00" in text and "Net result 33,750.00" in text
+
+
+def cells_fit(table: Table, padding: float) -> list[str]:
+    """Every text cell of a reportlab table, at its font, within its column (padding incl.)."""
+    too_wide = []
+    for r, row in enumerate(table._cellvalues):
+        font = "Helvetica-Bold" if r == 0 else "Helvetica"
+        for text, col_width in zip(row, table._colWidths, strict=True):
+            needed = stringWidth(str(text), font, 8.5) + 2 * padding
+            if needed > col_width:
+                too_wide.append(f"{text!r}: {needed:.0f} > {col_width:.0f}")
+    return too_wide
+
+
+async def test_the_participants_status_column_has_a_header_and_fits(world, voice):
+    event_id = await sunday_op(voice)
+    await payroll.set_donation(GUILD, event_id, CARA)  # "donated"
+    await adjustments.set_time(
+        GUILD, event_id, DAN, minutes=1, reason="client dropped", actor_id=ALICE, at=at(121)
+    )  # under min_minutes_to_qualify, so no payout: "set by hand"
+    rules = MiningSettings(org_cut_percent=Decimal("10"), min_minutes_to_qualify=5)
+    await payroll.commit(GUILD, event_id, settings=rules, at=at(130))
+    await payroll.mark_paid(GUILD, event_id, user_id=ALICE, at=at(140))  # "paid", Bob "owed"
+    gathered = await report.gather(GUILD, event_id, settings=rules, now=at(150))
+    width = A4[0] - 32 * mm
+    kept = report_pdf._participants(gathered, width, getSampleStyleSheet())
+    [table] = [f for f in kept._content if isinstance(f, Table)]
+    assert table._cellvalues[0][-1] == "Status"
+    statuses = {row[-1] for row in table._cellvalues[1:]}
+    assert statuses == {"paid", "owed", "donated", "set by hand"}, statuses
+    long_name = "Quartermaster Kowalski"[: report_pdf.MEMBER_CHARS]
+    widest = [[long_name, "12h 00m 00s", "12", "yes", "100.0%"]]
+    widest[0] += ["1,234,567.89"] * 3 + ["set by hand"]
+    table._cellvalues += widest
+    assert cells_fit(table, report_pdf.CELL_PADDING) == []
+    text = text_of(report_pdf.render(gathered))
+    assert "Payout Status" in " ".join(text.split())
+
+
+async def test_the_time_chart_axis_reaches_the_longest_bar(world, voice):
+    event = await events.create_event(GUILD, at=at())
+    async with voice.tracker.changing(GUILD):
+        await events.start_event(GUILD, event.id, at=at())
+    await voice(ALICE, None, ROCKS, 0)
+    await voice(BOB, None, ROCKS, 60)
+    async with voice.tracker.changing(GUILD):
+        await events.stop_event(GUILD, event.id, at=at(117))  # reportlab alone stops at 100
+    gathered = await report.gather(GUILD, event.id, settings=RULES, now=at(120))
+    drawing = report_pdf._time_chart(gathered, 500)
+    chart = chart_of(drawing, HorizontalBarChart)
+    longest = max(max(row) for row in chart.data)
+    assert longest == 117 and max(ticks(drawing, chart.valueAxis)) >= longest
+
+
+async def test_an_op_nobody_joined_has_an_empty_time_chart(world):
+    event = await events.create_event(GUILD, at=at())
+    gathered = await report.gather(GUILD, event.id, settings=RULES, now=at())
+    drawing = report_pdf._time_chart(gathered, 500)
+    assert ticks(drawing, chart_of(drawing, HorizontalBarChart).valueAxis) == []
+    text = text_of(report_pdf.render(gathered))
+    assert report_pdf.NOBODY in text and "0.002" not in text and "nobody" not in text
