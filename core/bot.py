@@ -93,7 +93,9 @@ class RedLegionTree(app_commands.CommandTree["RedLegionBot"]):
         try:
             await self.client.check_command(interaction)
             if interaction.type is discord.InteractionType.application_command:
-                options.check_options(interaction)  # autocomplete values are half-typed
+                options.check_options(interaction)
+            elif interaction.type is discord.InteractionType.autocomplete:
+                options.check_typing(interaction)  # half-typed: only the text rule applies
         except UserError as exc:
             raise Refused(exc) from None
         return True
@@ -106,6 +108,8 @@ class RedLegionTree(app_commands.CommandTree["RedLegionBot"]):
             original = original.error
         if interaction.type is discord.InteractionType.autocomplete:
             log.info("autocomplete refused: %s", original)
+            if not interaction.response.is_done():  # no choices, rather than "loading failed"
+                await interaction.response.autocomplete([])
             return
         if isinstance(original, UserError):
             message = original.message

@@ -10,7 +10,8 @@ rules, driven by each option's declared type, refuses it naming the option:
   `app_commands.Range` (ledger transactions are `BigIntField`: `LedgerId`). The range is
   published with the commands too, so Discord's client stops most bad values before sending.
 - text options are one line in Discord's client: no control characters at all (newlines
-  included) and no lone surrogates; declared lengths and choices hold.
+  included) and no lone surrogates; declared lengths and choices hold. Autocomplete input
+  (half-typed, an id still text) keeps the character rule and gets no choices otherwise.
 - attachments: no larger than `core.uploads.MAX_UPLOAD_BYTES`, before anything is downloaded
   (each import's own smaller limit and its parsing are `core.uploads`'s job).
 
@@ -79,6 +80,14 @@ def check_options(interaction: discord.Interaction[RedLegionBot]) -> None:
             check_value(param, value)
 
 
+def check_typing(interaction: discord.Interaction[RedLegionBot]) -> None:
+    """For autocomplete: what is typed so far goes into a query too, so it keeps the text rule
+    (ranges and choices wait for the command itself; an id is still text here)."""
+    for name, value in interaction.namespace:
+        if isinstance(value, str):
+            _check_characters(f"`{name}`", value)
+
+
 def check_value(param: CommandParameter, value: Any) -> None:
     """The rule for one option kind; raises InvalidInput naming the option."""
     name = f"`{param.display_name}`"
@@ -124,14 +133,18 @@ def _check_number(name: str, param: CommandParameter, value: Any) -> None:
 def _check_text(name: str, param: CommandParameter, value: Any) -> None:
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be text.")
+    _check_characters(name, value)
+    low, high = param.min_value, param.max_value
+    if low is not None and len(value) < low:
+        raise InvalidInput(f"{name} needs at least {low} character(s).")
+    if high is not None and len(value) > high:
+        raise InvalidInput(f"{name} takes at most {high} characters; that is {len(value)}.")
+
+
+def _check_characters(name: str, value: str) -> None:
     bad = SLASH_FORBIDDEN.search(value)
     if bad is not None:
         raise InvalidInput(
             f"{name} holds a control character (U+{ord(bad.group()):04X}) at position "
             f"{bad.start() + 1}: type plain text on one line."
         )
-    low, high = param.min_value, param.max_value
-    if low is not None and len(value) < low:
-        raise InvalidInput(f"{name} needs at least {low} character(s).")
-    if high is not None and len(value) > high:
-        raise InvalidInput(f"{name} takes at most {high} characters; that is {len(value)}.")

@@ -227,3 +227,29 @@ async def test_declared_ranges_are_published_to_discord(scene: Scene):
     assert (option["name"], option["min_value"], option["max_value"]) == ("event", 1, 2**31 - 1)
     reply = await scene.boss.slash("mining event start", event=2**31, unchecked=True)
     assert reply.text.startswith("`event` must be a whole number from 1 to 2,147,483,647")
+
+
+async def test_every_autocomplete_refuses_control_characters_quietly(scene: Scene):
+    """What a member is still typing goes to a query too: no error, no choices."""
+    await some_history(scene)
+    before = await every_row()
+    failures, probed = [], 0
+    for command in leaf_commands(scene.bot.tree):
+        for param in parameters(command):
+            if param.autocomplete is None:
+                continue
+            probed += 1
+            for value in TEXT_PROBES:
+                where = f"/{command.qualified_name} {param.display_name}={value!r}"
+                try:
+                    choices = await scene.boss.autocomplete(
+                        command.qualified_name, {param.display_name: value}
+                    )
+                except BotError as exc:
+                    failures.append(f"{where}: {str(exc).splitlines()[1]}")
+                    continue
+                if choices:
+                    failures.append(f"{where}: offered {choices}")
+    assert not failures, "\n".join(failures)
+    assert probed >= 15, probed
+    assert await every_row() == before
