@@ -110,7 +110,14 @@ async def test_a_leave_a_join_and_a_move_in_an_outage_follow_the_restart_rule(
         (dagger.id, op.refinery.id, back, None),
     ]
     assert (await MiningEvent.get(id=event)).last_seen_at == back
-    assert await op.officer.slash("mining event show", event=event)  # answers again
+    shown = await op.officer.slash("mining event show", event=event)  # answers again
+    times = {
+        words[0]: " ".join(words[1:3])
+        for words in map(str.split, shown.text.splitlines())
+        if words and words[0] in ("Ace", "Bishop", "Cricket", "Dagger")
+    }
+    # Cricket's seconds since the return are below min_session_seconds yet
+    assert times == {"Ace": "25m 00s", "Bishop": "12m 00s", "Dagger": "25m 00s"}, shown.text
     op.minutes(10)
     stopped = await op.officer.slash("mining event stop", event=event)
     assert "with 4 participant(s)" in stopped.text, stopped.text
