@@ -150,10 +150,16 @@ async def cmd_db_history(args: argparse.Namespace, runtime: Runtime) -> int:
         db = Database("sqlite://:memory:", runtime.plugins.specs())
     async with db:
         applied = set(await migrations.history(db))
+        missing = set(await migrations.uninstalled_apps(db))
         for app, name in sorted(applied):
-            print(f"[x] {app}.{name}")
+            print(f"[x] {app}.{name}" + ("  (plugin not installed)" if app in missing else ""))
         for step in await migrations.pending(db):
             print(f"[ ] {step.app}.{step.name}")
+        for app in sorted(missing):
+            print(
+                f"{app}: the plugin is not installed; its tables stay until "
+                f"`redlegion db drop-app {app}`"
+            )
     return 0
 
 
@@ -165,6 +171,35 @@ async def cmd_db_downgrade(args: argparse.Namespace, runtime: Runtime) -> int:
             raise UserError(str(exc)) from None
         for step in steps:
             print(f"unapplied {step.app}.{step.name}")
+        if not steps:
+            print(f"nothing to unapply: {args.app} is at {args.target} already")
+    return 0
+
+
+async def cmd_db_drop_app(args: argparse.Namespace, runtime: Runtime) -> int:
+    async with runtime.database(args.database_url) as db:
+        try:
+            tables = await migrations.app_tables_to_drop(db, args.app)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        what = f"{len(tables)} table(s) ({', '.join(tables)})" if tables else "no tables"
+        if not args.yes:
+            question = (
+                f"drop {what} of the uninstalled plugin {args.app!r} and forget its "
+                "migrations? Their data is gone for good. [y/N] "
+            )
+            try:
+                answer = await asyncio.to_thread(input, question)
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing dropped")
+                return 1
+        try:
+            dropped = await migrations.drop_app(db, args.app)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    print(f"dropped {', '.join(dropped) or 'no tables'}; {args.app}'s migrations forgotten")
     return 0
 
 
@@ -366,6 +401,10 @@ def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     down.add_argument("app")
     down.add_argument("target", help="migration name to keep, or `zero` to unapply all")
     down.set_defaults(func=cmd_db_downgrade)
+    drop = db.add_parser("drop-app", help="drop the tables of a plugin that is no longer installed")
+    drop.add_argument("app", help="the uninstalled plugin (see `redlegion db history`)")
+    drop.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    drop.set_defaults(func=cmd_db_drop_app)
     bk = db.add_parser(
         "backup", help="copy the whole database to a file, safely while the bot runs"
     )
@@ -377,7 +416,7 @@ def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     rs = db.add_parser("restore", help="restore a backup into an empty database")
     rs.add_argument("file", help="a file written by `redlegion db backup`")
     rs.set_defaults(func=cmd_db_restore)
-    for p in (up, mk, hist, down, bk, rs):
+    for p in (up, mk, hist, down, drop, bk, rs):
         add_database_option(p)
 
     export = sub.add_parser(
