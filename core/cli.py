@@ -151,15 +151,22 @@ async def cmd_db_history(args: argparse.Namespace, runtime: Runtime) -> int:
     async with db:
         applied = set(await migrations.history(db))
         missing = set(await migrations.uninstalled_apps(db))
+        left_out = {p.name: p.reason for p in runtime.plugins.problems}
         for app, name in sorted(applied):
-            print(f"[x] {app}.{name}" + ("  (plugin not installed)" if app in missing else ""))
+            note = ""
+            if app in missing:
+                note = "  (plugin left out)" if app in left_out else "  (plugin not installed)"
+            print(f"[x] {app}.{name}{note}")
         for step in await migrations.pending(db):
             print(f"[ ] {step.app}.{step.name}")
         for app in sorted(missing):
-            print(
-                f"{app}: the plugin is not installed; its tables stay until "
-                f"`redlegion db drop-app {app}`"
-            )
+            if app in left_out:
+                print(f"{app}: the plugin is installed but left out: {left_out[app]}")
+            else:
+                print(
+                    f"{app}: the plugin is not installed; its tables stay until "
+                    f"`redlegion db drop-app {app}`"
+                )
     return 0
 
 

@@ -274,3 +274,26 @@ async def test_cli_drop_app_yes_asks_nothing(empty_db_url: str, monkeypatch: pyt
     result = redlegion("db", "drop-app", "hello", "--yes", "--database-url", empty_db_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "dropped hello_greetings; hello's migrations forgotten\n"
+
+
+async def test_history_tells_a_left_out_plugin_from_an_uninstalled_one(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """A plugin installed but left out (here: by hand, as a clash would) keeps its tables:
+    history says why it is missing instead of offering to drop them."""
+    import argparse
+
+    from core.cli import cmd_db_history
+    from core.runtime import Runtime
+    from tests.support import make_settings
+
+    await hello_then_uninstalled(empty_db_url, monkeypatch)
+    monkeypatch.syspath_prepend(str(THIRDPARTY))
+    plugins = PluginManager()
+    plugins.leave_out("hello", "slash command /hello is already taken by plugin 'other'")
+    runtime = Runtime(make_settings({}, plugins), plugins)
+    assert await cmd_db_history(argparse.Namespace(database_url=empty_db_url), runtime) == 0
+    out = capsys.readouterr().out
+    assert "[x] hello.0001_initial  (plugin left out)" in out
+    assert "hello: the plugin is installed but left out: slash command /hello is already" in out
+    assert "drop-app" not in out
