@@ -413,6 +413,42 @@ def _command_key(command: Any) -> tuple[str, discord.AppCommandType]:
     return command.name, getattr(command, "type", discord.AppCommandType.chat_input)
 
 
+class ShardedRedLegionBot(RedLegionBot, discord.AutoShardedClient):
+    """The bot on discord.py's shards: this process runs `shard_ids` of `shard_count`.
+
+    Discord routes each guild to one shard, so every per-guild job (reconciliation, the
+    heartbeat, the overdue check, announcements) runs where its guild's events arrive: in
+    exactly one process, as long as no two processes run the same shard (`InstanceLock`).
+    """
+
+
+def make_bot(settings: Settings, plugins: PluginManager, **options: Any) -> RedLegionBot:
+    """The bot as `[discord]` asks: one connection, or the shards given (`shard_count`)."""
+    discord_settings = settings.discord
+    if discord_settings.shard_count is None:
+        return RedLegionBot(settings, plugins, **options)
+    count = discord_settings.shard_count
+    return ShardedRedLegionBot(
+        settings,
+        plugins,
+        shard_count=None if count == "auto" else count,
+        shard_ids=discord_settings.shard_ids,
+        **options,
+    )
+
+
+async def recommended_shard_count(token: str) -> int:
+    """How many shards Discord recommends for this bot (`shard_count = "auto"`), asked before
+    the process claims its shards: discord.py would only ask once connecting."""
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        await http.static_login(token)
+        count, _url, _limits = await http.get_bot_gateway()
+    finally:
+        await http.close()
+    return int(count)
+
+
 async def _run_logged(result: Awaitable[Any] | Any, hook_name: str, guild_id: int) -> None:
     if not isinstance(result, Awaitable):
         return

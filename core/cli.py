@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import yarl
+from pydantic import ValidationError
 
+from core.config import DiscordEndpoints
 from core.errors import ConfigError, StartupError, UserError
 from core.inputs import cli_snowflake
 from core.plugins import PluginManager
@@ -61,16 +63,49 @@ async def _check_login(runtime: Runtime, token: str) -> None:
     )
 
 
+def _shards_from_args(current: DiscordEndpoints, args: argparse.Namespace) -> DiscordEndpoints:
+    """`--shard-count`/`--shard-ids` over `[discord]`, checked by the same rules."""
+    given = {"shard_count": args.shard_count, "shard_ids": args.shard_ids}
+    given = {key: value for key, value in given.items() if value is not None}
+    if not given:
+        return current
+    try:
+        return DiscordEndpoints.model_validate({**current.model_dump(), **given})
+    except ValidationError as exc:
+        problems = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        raise ConfigError(f"--shard-count/--shard-ids: {problems}") from None
+
+
+def _shard_count(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or auto") from None
+
+
+def _shard_ids(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list like 0,1") from None
+
+
 async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
-    from core.bot import RedLegionBot
+    from core.bot import make_bot, recommended_shard_count
 
     settings = runtime.settings
     token = _token(runtime)
     _point_discord_at(runtime)
+    settings.discord = _shards_from_args(settings.discord, args)
     await _check_login(runtime, token)
     url = args.database_url or settings.database_url
+    if settings.discord.shard_count == "auto":
+        count = await recommended_shard_count(token)
+        settings.discord = settings.discord.model_copy(update={"shard_count": count})
     async with runtime.open_database(url, upgrade=args.upgrade):
-        bot = RedLegionBot(
+        bot = make_bot(
             settings, runtime.plugins, guild_ready_timeout=settings.discord.guild_ready_timeout
         )
         taken_over = asyncio.Event()
@@ -80,7 +115,7 @@ async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
             asyncio.get_running_loop().create_task(bot.close())
 
         try:
-            async with InstanceLock(url, on_lost=stop), bot:
+            async with InstanceLock(url, shards=settings.discord.shards(), on_lost=stop), bot:
                 await bot.start(token)
         except AlreadyRunning as exc:
             raise UserError(str(exc)) from None
@@ -386,6 +421,16 @@ def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     run = sub.add_parser("run", help="run the bot (needs a Discord token)")
     run.add_argument("--upgrade", action="store_true", help="apply pending migrations first")
     add_database_option(run)
+    run.add_argument(
+        "--shard-count",
+        type=_shard_count,
+        help="shards in all, or auto (Discord's advice); default: [discord] shard_count, unsharded",
+    )
+    run.add_argument(
+        "--shard-ids",
+        type=_shard_ids,
+        help="the shards this process runs, e.g. 0,1 (default: [discord] shard_ids, all)",
+    )
     run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="database migrations").add_subparsers(

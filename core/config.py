@@ -14,7 +14,7 @@ import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -24,6 +24,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from core.errors import ConfigError
@@ -73,7 +74,9 @@ class CommandSync(_Strict):
 
 
 class DiscordEndpoints(_Strict):
-    """Developer override pointing discord.py at the local stand-in instead of Discord."""
+    """`[discord]`: the gateway connection. `api_base`/`gateway_url` are a developer override
+    pointing discord.py at the local stand-in; `shard_count`/`shard_ids` are discord.py's own
+    sharding (one process runs `shard_ids` of `shard_count` shards; "auto" asks Discord)."""
 
     api_base: str | None = None
     gateway_url: str | None = None
@@ -84,6 +87,28 @@ class DiscordEndpoints(_Strict):
     # login_backoff_seconds, then twice that, … (at most 60 s) between tries
     login_attempts: int = Field(default=5, ge=1, le=100)
     login_backoff_seconds: float = Field(default=2.0, ge=0, le=60)
+    shard_count: Annotated[int, Field(ge=1, le=10_000)] | Literal["auto"] | None = None
+    shard_ids: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> DiscordEndpoints:
+        if self.shard_ids is None:
+            return self
+        if not isinstance(self.shard_count, int):
+            raise ValueError("shard_ids needs a shard_count (a number, not auto)")
+        wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+        if wrong or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError(
+                f"shard_ids must be distinct numbers from 0 to {self.shard_count - 1}, "
+                f"got {self.shard_ids}"
+            )
+        return self
+
+    def shards(self) -> tuple[int, list[int]] | None:
+        """(shard count, this process's shard ids), or None when not sharded or "auto"."""
+        if not isinstance(self.shard_count, int):
+            return None
+        return self.shard_count, self.shard_ids or list(range(self.shard_count))
 
 
 class GuildSettings(BaseModel):

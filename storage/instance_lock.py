@@ -33,9 +33,18 @@ from storage.database import backend_of
 
 log = logging.getLogger(__name__)
 
-# pg_try_advisory_lock(int, int): this namespace, then the lock's number (one per bot for now)
+# pg_try_advisory_lock(int, int): this namespace, then the shard's number (an unsharded bot is
+# shard 0 of 1); beside them a shared lock per shard count, so that processes started with
+# different counts (which would split the guilds differently) cannot run side by side
 NAMESPACE = zlib.crc32(b"redlegion-bot") & 0x7FFFFFFF
+COUNT_NAMESPACE = zlib.crc32(b"redlegion-bot-shard-count") & 0x7FFFFFFF
 BOT = 0
+
+OTHER_COUNTS = """
+SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND classid = $1 AND objid <> $2 AND granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
 
 
 class AlreadyRunning(Exception):
@@ -65,11 +74,14 @@ class InstanceLock:
         self,
         url: str,
         *,
+        shards: tuple[int, list[int]] | None = None,
         on_lost: Callable[[], object] | None = None,
         retry_seconds: float = 2.0,
         patience: int = 3,
     ) -> None:
         self.url = url
+        self.sharded = shards is not None
+        self.shard_count, self.shard_ids = shards or (1, [BOT])
         self.backend = backend_of(url)
         self.on_lost = on_lost
         self.retry_seconds = retry_seconds
@@ -79,18 +91,26 @@ class InstanceLock:
         self._retake: asyncio.Task[None] | None = None
         self._closing = False
 
-    def _refusal(self) -> AlreadyRunning:
+    def _refusal(self, shard: int | None = None) -> AlreadyRunning:
+        if self.sharded and shard is not None:
+            what = f"shard {shard} of {self.shard_count} is already run by another bot process"
+        elif self.sharded:
+            what = (
+                f"other bot processes run this database with a shard count other than "
+                f"{self.shard_count}; every process must be given the same shard_count"
+            )
+        else:
+            what = "another bot process is already running on this database"
         return AlreadyRunning(
-            "another bot process is already running on this database; two would count every "
-            "voice change twice. Stop the other one first (or point this one at another "
-            "database)."
+            f"{what}; two would count every voice change twice. Stop the other one first "
+            "(or point this one at another database)."
         )
 
     async def acquire(self) -> None:
         if self.backend == "sqlite":
             self._lock_file()
-        elif not await self._lock_pg():
-            raise self._refusal()
+        elif (refused := await self._lock_pg()) is not None:
+            raise refused
 
     def _lock_file(self) -> None:
         path = _sqlite_path(self.url)
@@ -101,22 +121,38 @@ class InstanceLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise self._refusal() from None
+            raise AlreadyRunning(
+                "another bot process is already running on this database; two would count "
+                "every voice change twice. SQLite serves one bot process (run all its shards "
+                "in that one, or use PostgreSQL): stop the other one first."
+            ) from None
         self._file = handle
 
-    async def _lock_pg(self) -> bool:
+    async def _lock_pg(self) -> AlreadyRunning | None:
+        """Take every lock on a connection of its own; None when held, else why not (the
+        connection is closed then, which lets go of whatever it took)."""
         conn = await asyncpg.connect(**_pg_params(self.url))
         try:
-            held = await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", NAMESPACE, BOT)
+            refused = await self._take(conn)
         except BaseException:
             await conn.close()
             raise
-        if not held:
+        if refused is not None:
             await conn.close()
-            return False
+            return refused
         self._conn = conn
         conn.add_termination_listener(self._connection_lost)
-        return True
+        return None
+
+    async def _take(self, conn: asyncpg.Connection) -> AlreadyRunning | None:
+        for shard in self.shard_ids:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", NAMESPACE, shard):
+                return self._refusal(shard)
+        count = self.shard_count
+        await conn.fetchval("SELECT pg_try_advisory_lock_shared($1, $2)", COUNT_NAMESPACE, count)
+        if await conn.fetchval(OTHER_COUNTS, COUNT_NAMESPACE, count):
+            return self._refusal()
+        return None
 
     def _connection_lost(self, _conn: object) -> None:
         self._conn = None
@@ -130,7 +166,7 @@ class InstanceLock:
         try:
             while not self._closing:
                 try:
-                    if await self._lock_pg():
+                    if await self._lock_pg() is None:
                         log.info("the bot's lock is held again")
                         return
                 except (OSError, asyncpg.PostgresError, TimeoutError) as exc:

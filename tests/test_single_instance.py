@@ -12,7 +12,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from core.models import Guild as GuildRow
 from fakediscord import FakeDiscord
+from storage import Database
 from storage.instance_lock import BOT, NAMESPACE, AlreadyRunning, InstanceLock, _pg_params
 from tests.support import NO_UEX_SYNC
 
@@ -85,7 +87,7 @@ async def test_a_process_that_lost_the_lock_to_another_is_told_to_stop(empty_db_
     taken_over = asyncio.Event()
     reconnect = first._lock_pg
 
-    async def cut_off() -> bool:
+    async def cut_off() -> AlreadyRunning | None:
         await taken_over.wait()
         return await reconnect()
 
@@ -166,3 +168,106 @@ async def test_a_second_redlegion_run_is_refused_and_the_first_goes_on(
         finally:
             third.send_signal(signal.SIGKILL)
             await third.wait()
+
+
+@pytest.mark.postgres_only
+async def test_processes_may_share_a_database_by_shards_of_one_count(empty_db_url: str):
+    async with (
+        InstanceLock(empty_db_url, shards=(2, [0])),
+        InstanceLock(empty_db_url, shards=(2, [1])),
+    ):
+        with pytest.raises(AlreadyRunning, match="shard 1 of 2 is already run by another"):
+            await InstanceLock(empty_db_url, shards=(2, [1])).acquire()
+        with pytest.raises(AlreadyRunning, match="another bot process is already running"):
+            await InstanceLock(empty_db_url).acquire()  # unsharded: all guilds, shard 0 of 1
+        with pytest.raises(AlreadyRunning, match="shard count other than 3"):
+            await InstanceLock(empty_db_url, shards=(3, [2])).acquire()
+    async with InstanceLock(empty_db_url, shards=(3, [2])):  # all gone: a new count is fine
+        pass
+
+
+async def test_shards_in_separate_processes_need_postgresql(empty_db_url: str, backend):
+    async with InstanceLock(empty_db_url, shards=(2, [0])):
+        other_shard = InstanceLock(empty_db_url, shards=(2, [1]))
+        if backend.kind == "sqlite":
+            with pytest.raises(AlreadyRunning, match="SQLite serves one bot process"):
+                await other_shard.acquire()
+        else:
+            async with other_shard:
+                pass
+
+
+def test_shard_options_are_checked_before_anything_starts(tmp_path: Path):
+    from tests.test_cli import redlegion
+
+    for args, problem in (
+        (["--shard-count", "2", "--shard-ids", "2"], "distinct numbers from 0 to 1"),
+        (["--shard-ids", "0"], "shard_ids needs a shard_count"),
+        (["--shard-count", "zero"], "'zero' is not a number or auto"),
+    ):
+        result = redlegion("run", *args, cwd=tmp_path, DISCORD_TOKEN="x")
+        assert result.returncode == 2, result.stderr
+        assert problem in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.sqlite3"))
+
+
+async def test_two_shard_processes_serve_one_database_and_a_third_is_refused(
+    fake_discord: FakeDiscord, empty_db_url: str, tmp_path: Path, backend
+):
+    """On PostgreSQL, `--shard-ids 0` and `--shard-ids 1` of 2 each serve their guilds from one
+    database; a second process for shard 1 is refused. SQLite refuses the second process."""
+    red, blue = fake_discord.guild("Red Legion"), fake_discord.guild("Blue Fleet")
+    assert {(red.id >> 22) % 2, (blue.id >> 22) % 2} == {0, 1}
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_db_url,
+        "PYTHONPATH": str(REPO),
+        "REDLEGION_DISCORD_GUILD_READY_TIMEOUT": "0.05",
+        "REDLEGION_CONFIG": str(tmp_path / "config.toml"),
+    }
+    (tmp_path / "config.toml").write_text("")
+    logs: dict[str, Path] = {}
+
+    async def start(name: str, *args: str) -> asyncio.subprocess.Process:
+        logs[name] = tmp_path / f"{name}.log"
+        with logs[name].open("ab") as out:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "core.cli", "run", *args, env=env, cwd=tmp_path,
+                stdout=out, stderr=out,
+            )  # fmt: skip
+
+    running: list[asyncio.subprocess.Process] = []
+    async with fake_discord.serve(patch_discord=False):
+        env.update(fake_discord.environ())
+        try:
+            running.append(await start("shard0", "--shard-count", "2", "--shard-ids", "0"))
+
+            async def connected(count: int) -> bool:
+                for process, name in zip(running, logs, strict=False):
+                    assert process.returncode is None, logs[name].read_text()[-3000:]
+                return fake_discord.gateway.identified == count
+
+            await _until(lambda: connected(1), "shard 0 never connected", 60)
+            second = await start("shard1", "--shard-count", "2", "--shard-ids", "1")
+            if backend.kind == "sqlite":
+                assert await asyncio.wait_for(second.wait(), 60) == 2
+                assert "SQLite serves one bot process" in logs["shard1"].read_text()
+                return
+            running.append(second)
+            await _until(lambda: connected(2), "shard 1 never connected", 60)
+
+            async def both_guilds_known() -> bool:
+                async with Database(empty_db_url):
+                    return await GuildRow.filter(id__in=[red.id, blue.id]).count() == 2
+
+            await _until(both_guilds_known, "each process records the guilds of its shard", 60)
+            again = await start("again", "--shard-count", "2", "--shard-ids", "1")
+            assert await asyncio.wait_for(again.wait(), 60) == 2
+            assert "shard 1 of 2 is already run by another" in logs["again"].read_text()
+            assert fake_discord.gateway.identified == 2
+        finally:
+            for process in running:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGKILL)
+                await process.wait()
