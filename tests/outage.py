@@ -126,10 +126,13 @@ class Outage:
         if self._proxy is not None:
             await self._proxy.start()
         else:
-            self._file.rmdir()
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.rename(f"{self._file}{suffix}.away", f"{self._file}{suffix}")
+            # under the client's lock: a reconnect between the rmdir and the rename would
+            # create an empty file there and keep it open ("no such table" ever after)
+            async with connections.get("default")._lock:
+                self._file.rmdir()
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.rename(f"{self._file}{suffix}.away", f"{self._file}{suffix}")
         self.down = False
 
     async def close(self) -> None:
