@@ -216,14 +216,16 @@ class FakeDiscord:
                 raise FakeDiscordError(f"the client was not ready within {self.timeout}s")
             await asyncio.sleep(0.005)
 
-    async def wait_for_identify(self, count: int = 1) -> None:
+    async def wait_for_identify(self, count: int = 1, *, timeout: float = 60.0) -> None:
         """Wait until `count` IDENTIFYs in total were accepted (e.g. a bot process connected).
 
         Returns the moment the stand-in accepts it, before the bot has read its READY: what is
-        sent then waits for the bot like anything else (see `fakediscord.settle`).
+        sent then waits for the bot like anything else (see `fakediscord.settle`). The bound is
+        not `self.timeout`: a bot process starts Python and migrates a database first, which on
+        a loaded machine takes longer than the bot may take to answer an interaction.
         """
         try:
-            await asyncio.wait_for(self.gateway.wait_for_identify(count), self.timeout)
+            await asyncio.wait_for(self.gateway.wait_for_identify(count), timeout)
         except TimeoutError:
             raise FakeDiscordError(f"timed out waiting for {count} IDENTIFY(s)") from None
 
