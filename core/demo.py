@@ -91,6 +91,18 @@ class DemoContext:
         shown = " ".join(f"{k}:{getattr(v, 'name', v)}" for k, v in options.items())
         reply = await member.slash(command, **options)
         self.say(f"{member.name} > /{command} {shown}".rstrip())
+        self._narrate(reply)
+        return reply
+
+    async def press(self, member: Member, reply: Reply, custom_id: str, label: str) -> Reply:
+        """Press the button `custom_id` (shown as `label`) on a reply, as `member`, and narrate
+        what the bot answered (e.g. Confirm on a confirmation step)."""
+        pressed = await member.click(reply, custom_id)
+        self.say(f"{member.name} presses [{label}]")
+        self._narrate(pressed)
+        return pressed
+
+    def _narrate(self, reply: Reply) -> None:
         for line in (reply.text or "(no text)").splitlines():
             self.say(f"    {line}")
         for file in reply.files:
@@ -98,7 +110,6 @@ class DemoContext:
             path.write_bytes(file.data)
             self.files.append(path)
             self.say(f"    [attachment {file.name} saved to {path}]")
-        return reply
 
     def at_the_end(self, step: Callable[[], Awaitable[object]]) -> None:
         """Run `step` after every plugin's scene (a report that should show all of them)."""

@@ -124,11 +124,19 @@ class InteractionRecord:
             )
         return {"interaction": interaction, "resource": resource}
 
-    def edit_original(self, body: dict[str, Any], files: list[File]) -> Message:
-        if self.original is None or self.original.deleted:
-            raise ApiError(404, 10008, "Unknown Message")
-        self._fill(self.original, body, files)
+    def response_message(self) -> Message | None:
+        """What `@original` names: the response message, or, once a component's interaction
+        was answered by updating (or deferring an update of) its message, that message."""
+        if self.original is None and self.response_type in (UPDATE_MESSAGE, DEFERRED_UPDATE):
+            return self.message
         return self.original
+
+    def edit_original(self, body: dict[str, Any], files: list[File]) -> Message:
+        message = self.response_message()
+        if message is None or message.deleted:
+            raise ApiError(404, 10008, "Unknown Message")
+        self._fill(message, body, files)
+        return message
 
     def followup(self, body: dict[str, Any], files: list[File]) -> Message:
         if self.response_type is None:
@@ -147,7 +155,7 @@ class InteractionRecord:
         return message
 
     def find_message(self, message_id: int) -> Message:
-        for message in [self.original, *self.followups]:
+        for message in [self.response_message(), *self.followups]:
             if message is not None and message.id == message_id and not message.deleted:
                 return message
         raise ApiError(404, 10008, "Unknown Message")

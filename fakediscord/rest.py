@@ -279,7 +279,7 @@ class RestApi:
 
     async def get_response(self, request: web.Request) -> web.Response:
         record, message = self._response_message(request)
-        message = message or record.original
+        message = message or record.response_message()
         if message is None or message.deleted:
             raise not_found(10008, "Message")
         return json_response(self._message_payload(message))
@@ -296,7 +296,7 @@ class RestApi:
 
     async def delete_response(self, request: web.Request) -> web.Response:
         record, message = self._response_message(request)
-        message = message or record.original
+        message = message or record.response_message()
         if message is None or message.deleted:
             raise not_found(10008, "Message")
         message.deleted = True

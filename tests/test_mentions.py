@@ -18,6 +18,7 @@ from typing import Any
 import discord
 import pytest
 
+from core import confirm
 from core.bot import RedLegionBot
 from core.mentions import NOBODY, about
 from core.plugins import PluginManager
@@ -211,8 +212,12 @@ async def test_a_reply_about_a_member_pings_exactly_them(scene: Scene):
     [issued] = [m for m in scene.world.messages if "issued to" in m.content]
     assert issued.pinged == {scene.mallory.id} and not issued.stray_pings
     loan_id = await latest_id(Loan, scene, guild_id=scene.guild.id)
-    forgiven = await scene.boss.slash("loan forgive", id=loan_id)
-    assert all(m.pinged <= {scene.mallory.id} for m in forgiven.messages)
+    asked = await scene.boss.slash("loan forgive", id=loan_id)
+    assert asked.message is not None and asked.message.pinged == frozenset()  # only a question
+    forgiven = await scene.boss.click(asked, confirm.CONFIRM_ID)
+    [announced] = forgiven.followups
+    assert "is forgiven" in announced.content and announced.pinged == {scene.mallory.id}
+    assert asked.message.pinged == frozenset()  # an edit pings nobody either
     await scene.mallory.slash("loan request", amount="50", reason=scene.hostile)
     asked = await latest_id(Loan, scene, guild_id=scene.guild.id)
     rejected = await scene.boss.slash("loan reject", id=asked, reason=scene.hostile)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from core import uploads
+from core import confirm, uploads
 from core.money import fmt
 from core.options import LedgerId
 from core.permissions import Level, requires
@@ -290,16 +290,26 @@ class BankGroup(app_commands.Group, name="bank", description="The org bank: the 
     @app_commands.command(name="reverse", description="Undo a ledger transaction (once)")
     @app_commands.describe(transaction="Transaction number (#)", reason="Why it is undone")
     async def reverse(self, interaction: Interaction, transaction: LedgerId, reason: str) -> None:
-        rev = await ledger.reverse(
-            _guild(interaction),
-            transaction,
-            memo=reason,
-            actor_id=interaction.user.id,
-            at=interaction.client.clock.now(),
+        guild_id = _guild(interaction)
+        original = await ledger.reversible(guild_id, transaction, memo=reason)
+        moved = await ledger.amount_moved(guild_id, original.id)
+
+        async def undo(press: Interaction) -> str:
+            rev = await ledger.reverse(
+                guild_id,
+                transaction,
+                memo=reason,
+                actor_id=press.user.id,
+                at=press.client.clock.now(),
+            )
+            return f"Transaction #{transaction} reversed by #{rev.id}: {reason}"
+
+        question = (
+            f"Reverse transaction #{original.id} ({original.kind}, {original.at:%Y-%m-%d}, "
+            f"{fmt(moved)}: {original.memo})? Its exact opposite is posted, for this reason: "
+            f"{reason}"
         )
-        await interaction.response.send_message(
-            f"Transaction #{transaction} reversed by #{rev.id}: {reason}"
-        )
+        await confirm.ask(interaction, question, undo)
 
 
 @requires(Level.OFFICER)

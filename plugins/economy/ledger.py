@@ -329,6 +329,31 @@ async def _write(
     return tx
 
 
+async def reversible(guild_id: int, transaction_id: int, *, memo: str | None = None) -> Transaction:
+    """This guild's transaction `transaction_id`, if `reverse` would reverse it with `memo`
+    (else the refusal `reverse` gives): what a confirmation step shows before anyone confirms."""
+    if memo is not None:
+        _check_memo(memo)
+    original = await Transaction.get_or_none(id=transaction_id, guild_id=guild_id)
+    if original is None:
+        raise NotFound(f"transaction #{transaction_id} not found in this server")
+    if original.kind == TxKind.REVERSAL:
+        raise InvalidState(
+            f"transaction #{transaction_id} is itself a reversal: post a new transaction instead"
+        )
+    already = await Transaction.get_or_none(guild_id=guild_id, reverses_id=original.id)
+    if already is not None:
+        raise InvalidState(f"transaction #{transaction_id} was already reversed by #{already.id}")
+    return original
+
+
+async def amount_moved(guild_id: int, transaction_id: int) -> Decimal:
+    """What a transaction moved: the sum of its debits (its credits are the same, negated)."""
+    return await sum_amounts(
+        Entry.filter(guild_id=guild_id, transaction_id=transaction_id, amount__gt=0)
+    )
+
+
 async def reverse(
     guild_id: int,
     transaction_id: int,
@@ -340,16 +365,7 @@ async def reverse(
     """Post the exact opposite of a transaction, once; the original stays as it was."""
     memo = _check_memo(memo)
     when = utc(at)
-    original = await Transaction.get_or_none(id=transaction_id, guild_id=guild_id)
-    if original is None:
-        raise NotFound(f"transaction #{transaction_id} not found in this server")
-    if original.kind == TxKind.REVERSAL:
-        raise InvalidState(
-            f"transaction #{transaction_id} is itself a reversal: post a new transaction instead"
-        )
-    already = await Transaction.get_or_none(guild_id=guild_id, reverses_id=original.id)
-    if already is not None:
-        raise InvalidState(f"transaction #{transaction_id} was already reversed by #{already.id}")
+    original = await reversible(guild_id, transaction_id)
     pairs = await Entry.filter(transaction_id=original.id).values_list("account_id", "amount")
     try:
         async with in_transaction():

@@ -14,12 +14,13 @@ from decimal import Decimal
 import discord
 from discord import app_commands
 
+from core import confirm
 from core.bot import RedLegionBot
 from core.errors import InvalidInput, PermissionDenied
 from core.mentions import about
 from core.money import fmt
 from core.permissions import Level, requires
-from plugins.loans.defaults import forgive_loan
+from plugins.loans.defaults import forgivable, forgive_loan
 from plugins.loans.lending import approve_loan, issue_loan, reject_loan, request_loan
 from plugins.loans.models import REPAYABLE_STATUSES, Loan, LoanStatus
 from plugins.loans.repayments import repay as record_repayment
@@ -240,17 +241,25 @@ class LoanGroup(app_commands.Group, name="loan", description="Borrow aUEC from t
     @app_commands.rename(loan_id="id")
     @app_commands.describe(loan_id="the loan's number")
     async def forgive(self, interaction: Interaction, loan_id: int) -> None:
-        closed = await forgive_loan(
-            _guild(interaction),
-            loan_id,
-            actor_id=interaction.user.id,
-            at=interaction.client.clock.now(),
+        guild_id = _guild(interaction)
+        loan, balance = await forgivable(guild_id, loan_id, actor_id=interaction.user.id)
+
+        async def forgive_it(press: Interaction) -> confirm.Done:
+            closed = await forgive_loan(
+                guild_id, loan_id, actor_id=press.user.id, at=press.client.clock.now()
+            )
+            return confirm.Done(
+                f"Loan **#{closed.loan.id}** of <@{closed.loan.borrower_id}> is forgiven "
+                f"({fmt(closed.balance.owed)} was owed); {fmt(closed.written_off)} written off.",
+                about=(closed.loan.borrower_id,),
+            )
+
+        question = (
+            f"Forgive loan **#{loan.id}** of <@{loan.borrower_id}>? {fmt(balance.owed)} is "
+            f"owed; {fmt(balance.receivable)} of principal would be written off. This cannot "
+            "be undone."
         )
-        await interaction.response.send_message(
-            f"Loan **#{closed.loan.id}** of <@{closed.loan.borrower_id}> is forgiven "
-            f"({fmt(closed.balance.owed)} was owed); {fmt(closed.written_off)} written off.",
-            allowed_mentions=about(closed.loan.borrower_id),
-        )
+        await confirm.ask(interaction, question, forgive_it)
 
     @requires(Level.OFFICER)
     @app_commands.command(name="list", description="Loans in this server, newest first")

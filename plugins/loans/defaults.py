@@ -49,13 +49,29 @@ async def _write_off(
     return amount
 
 
+async def forgivable(guild_id: int, loan_id: int, *, actor_id: int) -> tuple[Loan, Balance]:
+    """The loan and what is owed on it, if `actor_id` may forgive it now (else the refusal
+    `forgive_loan` gives): what a confirmation step shows before anyone confirms."""
+    loan = await get_loan(guild_id, loan_id)
+    _check_forgivable(loan, actor_id)
+    return loan, await balance_of(loan)
+
+
+def _check_forgivable(loan: Loan, actor_id: int) -> None:
+    if loan.borrower_id == actor_id:
+        raise PermissionDenied("you can't forgive your own loan: another treasurer has to")
+    if loan.status not in REPAYABLE_STATUSES:
+        raise InvalidState(
+            f"loan #{loan.id} is {loan.status}: only an active or defaulted loan can be forgiven"
+        )
+
+
 async def forgive_loan(guild_id: int, loan_id: int, *, actor_id: int, at: datetime) -> Closed:
     """A treasurer forgives what is left of an active or defaulted loan and writes it off."""
     at = aware(at)
     async with in_transaction():
         loan = await get_loan(guild_id, loan_id, for_update=True)
-        if loan.borrower_id == actor_id:
-            raise PermissionDenied("you can't forgive your own loan: another treasurer has to")
+        _check_forgivable(loan, actor_id)
         balance = await balance_of(loan)
         forgiven = await Loan.filter(
             id=loan.id, guild_id=guild_id, status__in=REPAYABLE_STATUSES

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from core import uploads
+from core import confirm, uploads
 from core.mentions import about
 from core.money import fmt
 from core.permissions import Level, requires
@@ -454,16 +454,26 @@ class PayrollGroup(app_commands.Group, name="payroll", description="Pay an op's 
     @app_commands.autocomplete(event=event_choices(EventStatus.COMPLETED))
     @app_commands.choices(mode=MODE_CHOICES)
     async def commit(self, interaction: Interaction, event: int, mode: str | None = None) -> None:
-        # no defer: a refusal must stay ephemeral, and the commit is a handful of queries
-        result = await payroll.commit(
-            _guild(interaction),
-            event,
-            settings=_settings(interaction),
-            at=_now(interaction),
-            actor_id=interaction.user.id,
-            mode=mode,
+        # Shows what would be paid and asks first; a payroll that cannot be committed is
+        # refused here, privately. No defer: the preview is a handful of queries.
+        guild_id = _guild(interaction)
+        shown = await payroll.commit_preview(
+            guild_id, event, settings=_settings(interaction), now=_now(interaction), mode=mode
         )
-        await _say(interaction, formatting.payroll_table(result))
+
+        async def pay(press: Interaction) -> str:
+            result = await payroll.commit(
+                guild_id,
+                event,
+                settings=_settings(press),
+                at=_now(press),
+                actor_id=press.user.id,
+                mode=mode,
+            )
+            return formatting.payroll_table(result)
+
+        question = f"{formatting.payroll_table(shown)}\nCommit this payroll? It is paid once."
+        await confirm.ask(interaction, question, pay)
 
     @requires(Level.MEMBER)
     @app_commands.command(name="donate", description="Give your share of an op to the others")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core import confirm
+
 if TYPE_CHECKING:
     from core.demo import DemoContext
     from fakediscord import Channel, Member
@@ -146,7 +148,8 @@ async def play_sunday_op(demo: DemoContext) -> str:
     )
     await demo.slash(kestrel, "mining payroll donate", event=event)
     await demo.slash(treasurer, "mining payroll preview", event=event)
-    committed = await demo.slash(treasurer, "mining payroll commit", event=event)
+    asked = await demo.slash(treasurer, "mining payroll commit", event=event)
+    committed = await demo.press(treasurer, asked, confirm.CONFIRM_ID, "Confirm")
     await demo.slash(treasurer, "mining payout mark-paid", event=event, member=ace)
     await demo.slash(officer, "mining report event", event=event)
     return committed.text

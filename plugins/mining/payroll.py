@@ -232,6 +232,32 @@ PAYOUT_COLUMNS = (
 )
 
 
+async def commit_preview(
+    guild_id: int, event_id: int, *, settings: object, now: datetime, mode: str | None = None
+) -> Payroll:
+    """What `commit` would pay now, refused as `commit` would refuse it; writes nothing.
+
+    For the confirmation step: a payroll that cannot be committed is refused before anyone
+    is asked to confirm it (and `commit` checks again, under the row lock).
+    """
+    event = await get_event(guild_id, event_id)
+    return await _committable(event, Rules.of(settings, mode), now=now)
+
+
+async def _committable(event: MiningEvent, rules: Rules, *, now: datetime) -> Payroll:
+    if event.payroll_processed:
+        raise InvalidState(f"Payroll of event #{event.id} was already committed.")
+    if event.status != EventStatus.COMPLETED:
+        raise InvalidState(
+            f"Event #{event.id} is {event.status}: payroll runs on a completed event "
+            "(stop it first)."
+        )
+    payroll = await _figures(event, rules, now=now)
+    if payroll.gross <= 0:
+        raise InvalidState(f"Event #{event.id} has no value yet: record its yields first.")
+    return payroll
+
+
 async def commit(
     guild_id: int,
     event_id: int,
@@ -245,16 +271,7 @@ async def commit(
     rules = Rules.of(settings, mode)
     async with in_transaction():
         event = await get_event(guild_id, event_id, lock=True)
-        if event.payroll_processed:
-            raise InvalidState(f"Payroll of event #{event.id} was already committed.")
-        if event.status != EventStatus.COMPLETED:
-            raise InvalidState(
-                f"Event #{event.id} is {event.status}: payroll runs on a completed event "
-                "(stop it first)."
-            )
-        payroll = await _figures(event, rules, now=at)
-        if payroll.gross <= 0:
-            raise InvalidState(f"Event #{event.id} has no value yet: record its yields first.")
+        payroll = await _committable(event, rules, now=at)
         claimed = await MiningEvent.filter(id=event.id, payroll_processed=False).update(
             payroll_processed=True,
             payroll_mode=rules.mode,

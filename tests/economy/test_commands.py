@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from core import confirm
 from core.plugins import PluginManager
 from fakediscord import FakeDiscord, File, Guild, Member
 from plugins.economy import ledger
@@ -163,7 +164,9 @@ async def test_bank_statement_and_reverse_for_treasurers(org: Org):
     assert "needs the treasurer level" in denied.text
     tx = await Transaction.filter(kind="sale").first()
     assert tx is not None
-    undone = await org.tess.slash("bank reverse", transaction=tx.id, reason="wrong price")
+    asked = await org.tess.slash("bank reverse", transaction=tx.id, reason="wrong price")
+    assert f"Reverse transaction #{tx.id} (sale" in asked.text
+    undone = await org.tess.click(asked, confirm.CONFIRM_ID)
     assert f"Transaction #{tx.id} reversed" in undone.text
     again = await org.tess.slash("bank reverse", transaction=tx.id, reason="again")
     assert again.ephemeral and "already reversed" in again.text

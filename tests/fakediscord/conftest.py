@@ -212,10 +212,18 @@ def add_commands(bot: RecordingBot) -> None:
             await asyncio.sleep(0.01)
             raise RuntimeError("the button broke")
 
+        redo: discord.ui.Button[discord.ui.View] = discord.ui.Button(label="Redo", custom_id="redo")
+
+        async def redone(press: discord.Interaction) -> None:
+            await press.response.edit_message(content="tallying")
+            await press.edit_original_response(content="tallied")  # the message it sits on
+
         count.callback = counted  # type: ignore[method-assign]
         broken.callback = breaks  # type: ignore[method-assign]
+        redo.callback = redone  # type: ignore[method-assign]
         view.add_item(count)
         view.add_item(broken)
+        view.add_item(redo)
         await interaction.response.send_message("Tally?", view=view)
 
     @tree.command(name="pick", description="A select menu")

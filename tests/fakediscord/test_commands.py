@@ -169,6 +169,16 @@ async def test_a_click_returns_once_the_callback_finished(scene: Scene, bot: Rec
     assert pressed.text == "counting\ncounted 3"
 
 
+async def test_after_updating_its_message_a_click_edits_it_as_original(
+    scene: Scene, bot: RecordingBot
+) -> None:
+    # Discord: once a component's interaction updated its message, @original is that message
+    reply = await scene.ace.slash("tally")
+    pressed = await scene.ace.click(reply, "redo")
+    assert pressed.message is reply.message
+    assert reply.content == "tallied"
+
+
 async def test_an_error_in_a_button_callback_fails_the_click(
     scene: Scene, bot: RecordingBot
 ) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core import confirm
 from core.bot import RedLegionBot
 from core.members import MemberInfo, ensure_guild, upsert_members
 from core.plugins import PluginManager
@@ -198,7 +199,9 @@ async def test_forgive_writes_off_the_rest(scene: Scene, bot: RedLegionBot):
         (await scene.olga.slash("loan issue", member=scene.bob, amount="800")).text
     )
     await scene.bob.slash("loan repay", id=loan_id, amount="280")  # 80 interest, 200 principal
-    forgiven = await scene.ace.slash("loan forgive", id=loan_id)
+    asked = await scene.ace.slash("loan forgive", id=loan_id)
+    assert "600.00 aUEC is owed; 600.00 aUEC of principal would be written off" in asked.text
+    forgiven = await scene.ace.click(asked, confirm.CONFIRM_ID)
     assert "is forgiven (600.00 aUEC was owed); 600.00 aUEC written off" in forgiven.text
     shown = await scene.bob.slash("loan show", id=loan_id)
     assert "forgiven" in shown.text and "Written off: 600.00 aUEC" in shown.text

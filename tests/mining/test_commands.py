@@ -11,11 +11,12 @@ from decimal import Decimal
 import discord
 import pytest
 
+from core import confirm
 from core.bot import RedLegionBot
 from core.plugins import PluginManager
 from fakediscord import Channel, FakeDiscord, File, Guild, Member
 from plugins.economy import ledger
-from plugins.mining.models import MiningEvent, MiningParticipation, MiningYield
+from plugins.mining.models import MiningEvent, MiningParticipation, MiningPayout, MiningYield
 from storage import Database
 from tests.support import make_settings
 
@@ -141,7 +142,9 @@ async def test_a_sunday_op_from_voice_to_payout(op: Op):
     preview = await op.treasurer.slash("mining payroll preview", event=event)
     assert "(preview, nothing written" in preview.text
     assert "= **225,000.00 aUEC** shared" in preview.text
-    committed = await op.treasurer.slash("mining payroll commit", event=event)
+    asked = await op.treasurer.slash("mining payroll commit", event=event)
+    assert "Commit this payroll?" in asked.text and await MiningPayout.all().count() == 0
+    committed = await op.treasurer.click(asked, confirm.CONFIRM_ID)
     assert "(committed, by time in channel)" in committed.text
     # 90 + 80 + 30 + 30 minutes of 225,000.00; Cricket also gets his 2,400.00 back
     rows = [line.split() for line in committed.text.splitlines()]
