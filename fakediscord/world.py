@@ -216,7 +216,7 @@ class FakeDiscord:
                 raise FakeDiscordError(f"the client was not ready within {self.timeout}s")
             await asyncio.sleep(0.005)
 
-    async def wait_for_identify(self, count: int = 1, *, timeout: float = 60.0) -> None:
+    async def wait_for_identify(self, count: int = 1, *, within: float = 60.0) -> None:
         """Wait until `count` IDENTIFYs in total were accepted (e.g. a bot process connected).
 
         Returns the moment the stand-in accepts it, before the bot has read its READY: what is
@@ -225,7 +225,7 @@ class FakeDiscord:
         a loaded machine takes longer than the bot may take to answer an interaction.
         """
         try:
-            await asyncio.wait_for(self.gateway.wait_for_identify(count), timeout)
+            await asyncio.wait_for(self.gateway.wait_for_identify(count), within)
         except TimeoutError:
             raise FakeDiscordError(f"timed out waiting for {count} IDENTIFY(s)") from None
 
