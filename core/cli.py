@@ -224,12 +224,18 @@ async def cmd_db_drop_app(args: argparse.Namespace, runtime: Runtime) -> int:
             tables = await migrations.app_tables_to_drop(db, args.app)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-        what = f"{len(tables)} table(s) ({', '.join(tables)})" if tables else "no tables"
-        if not args.yes:
+        if tables:
             question = (
-                f"drop {what} of the uninstalled plugin {args.app!r} and forget its "
-                "migrations? Their data is gone for good. [y/N] "
+                f"drop {len(tables)} table(s) ({', '.join(tables)}) of the uninstalled plugin "
+                f"{args.app!r} and forget its migrations? Their data is gone for good. [y/N] "
             )
+        else:
+            print(
+                f"no tables are recorded for {args.app} (it was uninstalled before this version "
+                "recorded each app's tables): whatever tables it made stay; drop them by hand"
+            )
+            question = f"forget the migrations of {args.app!r}? [y/N] "
+        if not args.yes:
             try:
                 answer = await asyncio.to_thread(input, question)
             except EOFError:

@@ -297,3 +297,22 @@ async def test_history_tells_a_left_out_plugin_from_an_uninstalled_one(
     assert "[x] hello.0001_initial  (plugin left out)" in out
     assert "hello: the plugin is installed but left out: slash command /hello is already" in out
     assert "drop-app" not in out
+
+
+async def test_drop_app_without_recorded_tables_says_they_stay(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """A plugin uninstalled before tables were recorded: its migrations can be forgotten, and
+    the operator is told its tables are not dropped rather than shown "dropped"."""
+    await hello_then_uninstalled(empty_db_url, monkeypatch)
+    async with Database(empty_db_url, PluginManager(entry_point_group=None).specs()) as db:
+        await AppTable.filter(app="hello").delete()
+    url = ("--database-url", empty_db_url)
+    result = redlegion("db", "drop-app", "hello", *url, stdin="y\n")
+    assert result.returncode == 0, result.stderr
+    assert "no tables are recorded for hello" in result.stdout
+    assert "forget the migrations of 'hello'? [y/N]" in result.stdout
+    assert result.stdout.endswith("dropped no tables; hello's migrations forgotten\n")
+    async with Database(empty_db_url, PluginManager(entry_point_group=None).specs()) as db:
+        assert "hello_greetings" in await table_names(db)
+        assert await migrations.uninstalled_apps(db) == []
