@@ -18,8 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import discord
-
 from core.clock import SystemClock, VirtualClock
 from core.config import Settings
 from core.redaction import mask_url
@@ -165,6 +163,10 @@ def demo_start(today: date) -> datetime:
 def build_world(
     start: datetime | None = None,
 ) -> tuple[FakeDiscord, Guild, dict[str, Role], dict[str, Member]]:
+    # discord.py here, not at the top: every `redlegion` command imports this module for its
+    # parser, and the commands that need no Discord should not pay for importing it
+    import discord
+
     from fakediscord import FakeDiscord
 
     start = start or demo_start(SystemClock().now().date())

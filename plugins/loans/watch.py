@@ -65,14 +65,23 @@ async def check_guild(bot: RedLegionBot, guild_id: int) -> list[Closed]:
 
 
 async def check_all(bot: RedLegionBot) -> list[Closed]:
-    """One round over the guilds this bot serves; a failure in one guild spares the others."""
+    """One round over the guilds this bot serves; a failure in one guild spares the others.
+
+    A bot that stops mid-round ends the round quietly: the guilds left are checked at the
+    next start, and what fails once the bot is closing (its database going away with it) is
+    the stop, not a fault to log once per remaining guild.
+    """
     closed: list[Closed] = []
     for guild in bot.guilds:
+        if bot.is_closed():
+            break
         if not await bot.enablement.is_enabled("loans", guild.id):
             continue
         try:
             closed += await check_guild(bot, guild.id)
         except Exception:
+            if bot.is_closed():
+                break
             log.exception("loans: overdue check failed in guild %s", guild.id)
     return closed
 
@@ -83,6 +92,8 @@ async def watch_forever(bot: RedLegionBot, interval_minutes: float) -> None:
         try:
             await check_all(bot)
         except Exception:  # e.g. the database is away: try again next round
+            if bot.is_closed():
+                return
             log.exception("loans: overdue check failed")
         await asyncio.sleep(interval_minutes * 60)
 

@@ -16,11 +16,11 @@ from tests.mining.conftest import ALICE, GUILD, OTHER_GUILD, ROCKS, at
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def redlegion(*args: str, cwd: Path) -> tuple[int, str]:
+async def redlegion(*args: str, cwd: Path, python: tuple[str, ...] = ()) -> tuple[int, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "REDLEGION_CONFIG": str(cwd / "none.toml")}
     (cwd / "none.toml").write_text("")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "core.cli", *args, env=env, cwd=cwd,
+        sys.executable, *python, "-m", "core.cli", *args, env=env, cwd=cwd,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     out, _ = await process.communicate()
@@ -52,3 +52,19 @@ async def test_report_cli_writes_the_pdf(world, voice, tmp_path: Path):
     )  # fmt: skip
     assert code == 2
     assert f"There is no mining event #{event.id} in this server." in text
+
+
+async def test_report_cli_does_not_import_discord(world, tmp_path: Path):
+    """The report needs no Discord: the command does not pay for importing discord.py."""
+    event = await events.create_event(GUILD, at=at(), name="Quiet op")
+    await events.start_event(GUILD, event.id, at=at())
+    await events.stop_event(GUILD, event.id, at=at(30))
+    code, text = await redlegion(
+        "mining", "report", str(event.id), "--guild", str(GUILD),
+        "--out", str(tmp_path / "op.pdf"), "--database-url", world.url,
+        cwd=tmp_path, python=("-X", "importtime"),
+    )  # fmt: skip
+    assert code == 0, text
+    imported = {line.rsplit("|", 1)[1].strip() for line in text.splitlines() if "|" in line}
+    assert {"reportlab", "tortoise", "plugins.mining.report"} <= imported  # it did measure
+    assert not {name for name in imported if name.split(".")[0] == "discord"}
