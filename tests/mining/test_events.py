@@ -226,7 +226,7 @@ async def test_an_ended_event_keeps_the_times_counted_when_it_ended(world, voice
 
 
 async def test_stopping_costs_the_same_queries_for_few_or_many_participants(world):
-    """Closing the sessions and counting everyone's time are one statement each."""
+    """Closing the sessions, reading them and writing everyone's time are one statement each."""
     counts = []
     for crowd in (2, 40):
         users = list(range(9000 + 100 * crowd, 9000 + 100 * crowd + crowd))
@@ -238,7 +238,9 @@ async def test_stopping_costs_the_same_queries_for_few_or_many_participants(worl
             stopped, closed = await events.stop_event(GUILD, event.id, at=at(30))
         assert (closed, stopped.total_participants) == (crowd, crowd)
         counts.append(len(queries))
-    assert counts[0] == counts[1] == 6, counts  # update, close, read, freeze, count, save
+    assert counts[0] == counts[1] == 6, (
+        counts
+    )  # update, close, read event, read sessions, freeze, save
 
 
 async def test_cancelling_an_active_event_keeps_who_took_part(world, voice):
