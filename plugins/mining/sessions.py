@@ -10,8 +10,8 @@ opened and spells them for the database in use:
   a restart's reconciliation already counted from the voice snapshot);
 - close: one conditional UPDATE that sets `session_end` and computes `duration_seconds` in
   the database, touching only sessions still open;
-- move (close one, open the next): the two run in order (`storage.sql.execute_in_order`:
-  one round trip on PostgreSQL, two on SQLite).
+- move (close one, open the next): the two run in order, atomically
+  (`storage.sql.execute_in_order`: one statement on PostgreSQL, one transaction on SQLite).
 """
 
 from __future__ import annotations
