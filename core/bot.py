@@ -141,6 +141,12 @@ async def reply(interaction: discord.Interaction[Any], content: str, **kwargs: A
 
 
 class RedLegionBot(discord.Client):
+    # Guild start-up syncs (members, roles, each plugin's reconcile) that may run at once. At
+    # start Discord announces every guild together; each sync holds a database connection per
+    # statement, so without a bound a thousand of them fill the pool (5 connections) and
+    # commands and voice events queue behind them. Two leave the rest of the pool free.
+    STARTUP_SYNCS = 2
+
     def __init__(
         self,
         settings: Settings,
@@ -160,6 +166,7 @@ class RedLegionBot(discord.Client):
         self.known_members = members.KnownMembers()
         self.tree = RedLegionTree(self)
         self._guild_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._startup_slots = asyncio.Semaphore(self.STARTUP_SYNCS)
 
     # -- start-up ------------------------------------------------------------------------------
 
@@ -303,7 +310,7 @@ class RedLegionBot(discord.Client):
         await self._guild_available(guild)
 
     async def _guild_available(self, guild: discord.Guild) -> None:
-        async with self._guild_locks[guild.id]:
+        async with self._startup_slots, self._guild_locks[guild.id]:
             await members.ensure_guild(guild.id, guild.name)
             self.known_members.mark_guild(guild.id)
             await seed_role_levels(self.settings, guild.id)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from core import members
+from core.bot import RedLegionBot
 from core.members import KnownMembers, MemberInfo, ensure_guild, member_left, upsert_members
 from core.models import Guild, GuildMembership, User
+from core.plugins import PluginManager
+from fakediscord import FakeDiscord
+from fakediscord.pytest_plugin import fake_discord
 from storage import Database
 from storage.querycount import count_queries
+from tests.support import make_settings
+
+__all__ = ["fake_discord"]
 
 
 async def test_upsert_creates_then_refreshes(db: Database):
@@ -42,3 +52,35 @@ async def test_known_members_skip_repeat_work(db: Database):
     with count_queries() as queries:
         await known.ensure(1, MemberInfo(5, "ace", None))
     assert queries
+
+
+async def test_start_up_syncs_hold_a_bounded_share_of_the_pool(
+    fake_discord: FakeDiscord, db: Database, monkeypatch
+):
+    """Many guilds announced at once are synced at most STARTUP_SYNCS at a time, so the rest of
+    the database pool stays free for commands; every guild is still synced."""
+    for n in range(8):
+        fake_discord.guild(f"Guild {n}").member(f"pilot{n}")
+    running, peak = 0, 0
+    upsert = members.upsert_members
+
+    async def slow_upsert(guild_id: int, infos: list[MemberInfo]) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        try:
+            await asyncio.sleep(0.02)  # a database that takes its time
+            await upsert(guild_id, infos)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(members, "upsert_members", slow_upsert)
+    plugins = PluginManager(entry_point_group=None)
+    async with fake_discord.serve(), fake_discord.running_bot(make_settings({}, plugins), plugins):
+        for _ in range(500):
+            if await Guild.all().count() == 8 and running == 0:
+                break
+            await asyncio.sleep(0.01)
+    assert await Guild.all().count() == 8
+    assert await User.filter(username__startswith="pilot").count() == 8
+    assert peak == RedLegionBot.STARTUP_SYNCS
