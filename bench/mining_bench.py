@@ -451,13 +451,17 @@ async def written(event_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any,
     )  # fmt: skip
 
 
-async def timed(call: Callable[[], Awaitable[Any]], rounds: int) -> float:
-    times = []
+async def timed_abab(
+    first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]], rounds: int
+) -> tuple[float, float]:
+    """Median times of two calls, alternated (ABAB…) so a change in load hits both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(rounds):
-        started = time.perf_counter()
-        await call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for call, into in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            await call()
+            into.append(time.perf_counter() - started)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 @dataclass
@@ -486,10 +490,11 @@ async def bench_payroll(backend: Backend, sizes: list[int], rounds: int) -> list
             with count_queries() as q:
                 await payroll.preview(GUILD, event_id, settings=RULES, now=T0)
             preview_queries = len(q)
-            preview = await timed(
-                lambda e=event_id: payroll.preview(GUILD, e, settings=RULES, now=T0), rounds
+            preview, by_hand = await timed_abab(
+                lambda e=event_id: payroll.preview(GUILD, e, settings=RULES, now=T0),
+                lambda e=event_id: raw_preview(backend, raw, e),
+                rounds,
             )
-            by_hand = await timed(lambda e=event_id: raw_preview(backend, raw, e), rounds)
             mine = await payroll.preview(GUILD, event_id, settings=RULES, now=T0)
             theirs = await raw_preview(backend, raw, event_id)
             assert mine.shares == theirs.shares, "the preview by hand computes another payroll"
