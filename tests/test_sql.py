@@ -109,6 +109,26 @@ async def test_execute_in_order_is_one_round_trip_on_postgres(db: Database):
     assert await users(range(1, 3)) == [(1, "uno"), (2, "dos")]
 
 
+async def test_statements_in_order_are_atomic(db: Database):
+    """A failing last statement leaves the earlier ones undone (a voice move on SQLite is
+    two statements: never a closed session without the next one opened)."""
+    await sql.insert_rows(
+        "users", ("id", "username", "created_at", "updated_at"), [(1, "one", T0, T0)]
+    )
+    with pytest.raises(IntegrityError):
+        await sql.execute_in_order(
+            [
+                ("UPDATE users SET username = $1 WHERE id = $2", ["uno", 1]),
+                (
+                    "INSERT INTO users (id, username, created_at, updated_at) "
+                    "VALUES ($1, $2, $3::timestamptz, $3::timestamptz)",
+                    [1, "again", T0],
+                ),
+            ]
+        )
+    assert await users(range(1, 2)) == [(1, "one")]
+
+
 async def test_execute_counts_the_rows_an_update_touched(db: Database):
     await sql.insert_rows(
         "users",
