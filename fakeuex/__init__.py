@@ -32,6 +32,7 @@ FAULTS = (
     "rate_limit",  # HTTP 429 with Retry-After: `retry_after`
     "not_json",  # an HTML error page with status 200
     "truncated",  # the JSON cut off half way
+    "cut_off",  # the connection closed half way through the promised Content-Length
     "missing_field",  # a row without a field the rows always have
     "status",  # HTTP 200, but status `status_text` and data null
 )
@@ -231,7 +232,7 @@ class FakeUex:
             return _envelope(None, status=401, status_text="invalid_token")
         fault = self._fault
         if fault is not None and fault.endpoint in (None, endpoint):
-            answer = await _faulty(fault, endpoint, copy.deepcopy(self.market[endpoint]))
+            answer = await _faulty(fault, endpoint, copy.deepcopy(self.market[endpoint]), request)
             if answer is not None:
                 return answer
         return _envelope(copy.deepcopy(self.market[endpoint]))
@@ -273,16 +274,24 @@ class FakeUex:
             thread.join(10)
 
 
+def _body_of(
+    data: Any, *, status: int = 200, status_text: str = "ok", message: str = ""
+) -> dict[str, Any]:
+    return {"status": status_text, "http_code": status, "message": message, "data": data}
+
+
 def _envelope(
     data: Any, *, status: int = 200, status_text: str = "ok", message: str = ""
 ) -> web.Response:
-    body = {"status": status_text, "http_code": status, "message": message, "data": data}
+    body = _body_of(data, status=status, status_text=status_text, message=message)
     return web.Response(
         status=status, body=json.dumps(body).encode(), content_type="application/json"
     )
 
 
-async def _faulty(fault: Fault, endpoint: str, data: list[dict[str, Any]]) -> web.Response | None:
+async def _faulty(
+    fault: Fault, endpoint: str, data: list[dict[str, Any]], request: web.Request
+) -> web.StreamResponse | None:
     opts = fault.options
     if fault.kind == "timeout":
         await asyncio.sleep(opts.get("delay", 3.0))
@@ -297,10 +306,19 @@ async def _faulty(fault: Fault, endpoint: str, data: list[dict[str, Any]]) -> we
     if fault.kind == "not_json":
         return web.Response(status=200, text="<html>Bad gateway</html>", content_type="text/html")
     if fault.kind == "truncated":
-        full = json.dumps({"status": "ok", "http_code": 200, "message": "", "data": data})
+        full = json.dumps(_body_of(data))
         return web.Response(
             status=200, body=full[: len(full) // 2].encode(), content_type="application/json"
         )
+    if fault.kind == "cut_off":
+        full = json.dumps(_body_of(data)).encode()
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        response.content_length = len(full)
+        await response.prepare(request)
+        await response.write(full[: len(full) // 2])
+        assert request.transport is not None
+        request.transport.close()
+        return response
     if fault.kind == "missing_field":
         default = "id" if endpoint in ("commodities", "terminals") else "id_terminal"
         field_name = opts.get("field", default)

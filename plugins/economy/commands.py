@@ -65,9 +65,11 @@ class PriceGroup(app_commands.Group, name="price", description="Material prices"
     @app_commands.autocomplete(material=material_choices)
     async def check(self, interaction: Interaction, material: str | None = None) -> None:
         guild_id = _guild(interaction)
+        state = await sync_state()
+        synced_at = state.last_success_at if state else None
         if material is None:
             index = await material_index()
-            table = embeds.price_table(await prices_now(guild_id, index.materials))
+            table = embeds.price_table(await prices_now(guild_id, index.materials), synced_at)
             await interaction.response.send_message(embed=table)
             return
         found = await find_material(material)
@@ -78,8 +80,6 @@ class PriceGroup(app_commands.Group, name="price", description="Material prices"
             .first()
         )
         places = await best_places(found.id)
-        state = await sync_state()
-        synced_at = state.last_success_at if state else None
         await interaction.response.send_message(
             embed=embeds.price_detail(now, last_trade, places, synced_at)
         )

@@ -36,9 +36,15 @@ def _when(at: datetime | None) -> str:
     return f"<t:{int(at.timestamp())}:R>" if at is not None else "never"
 
 
-def price_table(prices: Sequence[PriceNow]) -> discord.Embed:
-    """Every material with its price here: one line each, grouped by category."""
+def price_table(prices: Sequence[PriceNow], synced_at: datetime | None = None) -> discord.Embed:
+    """Every material with its price here: one line each, grouped by category, and how old
+    the reference prices from UEX are."""
     embed = discord.Embed(title="Material prices (aUEC per SCU)", colour=COLOUR)
+    embed.description = (
+        f"Reference prices last read from UEX {_when(synced_at)}."
+        if synced_at is not None
+        else "Reference prices not read from UEX yet."
+    )
     by_category: dict[str, list[str]] = {}
     for p in prices:
         mark = " *" if p.source == "guild" else ""

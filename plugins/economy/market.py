@@ -122,6 +122,9 @@ class SyncReport:
             names = ", ".join(f"{c.name} (twin of {m.name})" for c, m in twins[:6])
             more = f" and {len(twins) - 6} more" if len(twins) > 6 else ""
             lines.append(f"Raw or refined twins left out (one form per material): {names}{more}")
+        if self.prices.no_price:
+            names = ", ".join(self.prices.no_price[:8])
+            lines.append(f"UEX gives no sell price (0) for {names}: their prices stay as they were")
         lines.append(
             f"Places to sell: {self.places_new} new, {self.places_changed} changed, "
             f"{self.places_unchanged} unchanged, {self.places_removed} no longer listed; "

@@ -157,7 +157,7 @@ class UexClient:
                     raise UexError(f"UEX is failing (HTTP {status} on /{endpoint}); try later")
                 if status != 200:
                     raise UexError(f"UEX answered HTTP {status} on /{endpoint}")
-                body = await response.content.read(MAX_BODY_BYTES + 1)
+                body = await _body(response, endpoint)
         except TimeoutError:
             raise UexError(
                 f"UEX did not answer /{endpoint} within {self.timeout_seconds:g} s; try later"
@@ -168,9 +168,18 @@ class UexClient:
             ) from None
         except aiohttp.ClientError as exc:
             raise UexError(f"cannot reach UEX at {self.base_url} ({type(exc).__name__})") from None
-        if len(body) > MAX_BODY_BYTES:
-            raise UexError(f"UEX's answer to /{endpoint} is larger than we accept")
         return _data(body, endpoint)
+
+
+async def _body(response: aiohttp.ClientResponse, endpoint: str) -> bytes:
+    """The whole body, refused past MAX_BODY_BYTES rather than read into memory."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(256 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise UexError(f"UEX's answer to /{endpoint} is larger than we accept")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _retry_after(value: str | None) -> float | None:

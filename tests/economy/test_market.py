@@ -163,6 +163,7 @@ async def test_price_zero_keeps_the_price_in_effect(db: Database, uex, settings)
     uex.terminal_price(47, 502)["price_sell"] = 0
     report = await sync_now(settings, at=T0 + timedelta(hours=1))
     assert "Laranite" in report.prices.no_price
+    assert "UEX gives no sell price (0) for Laranite: their prices stay" in report.describe()
     assert (await material("Laranite")).current_market_value == D("2569.00")
     # the terminal that lists it at 0 keeps its last figure, which ages
     kept = await MarketSellPrice.get(material_id=lara.id, terminal_id=502)
@@ -195,6 +196,7 @@ FAULTS = [
     ("rate_limit", {"retry_after": 120}, "commodities_raw_prices_all", "HTTP 429"),
     ("not_json", {}, "commodities", "invalid JSON for /commodities"),
     ("truncated", {}, "commodities_prices_all", "invalid JSON for /commodities_prices_all"),
+    ("cut_off", {}, "commodities_prices_all", "answer to /commodities_prices_all was cut off"),
     ("missing_field", {}, "terminals", "malformed /terminals (row 4, id: Field required)"),
     ("status", {"status_text": "maintenance"}, None, "status 'maintenance'"),
 ]
@@ -290,3 +292,11 @@ async def test_the_task_logs_a_failure_in_one_line_and_looks_again_later(
     assert (await material("Laranite")).current_market_value is None
     await tick(hourly, "shard-1", T0 + timedelta(minutes=1))
     assert (await material("Laranite")).current_market_value == D("2569.00")
+
+
+async def test_an_answer_larger_than_accepted_is_refused(db: Database, uex, settings, monkeypatch):
+    monkeypatch.setattr("plugins.economy.uex.MAX_BODY_BYTES", 2000)
+    before = await snapshot()
+    with pytest.raises(UexError, match=r"answer to /commodities is larger than we accept"):
+        await sync_now(settings, at=T0)
+    assert await snapshot() == before

@@ -45,6 +45,7 @@ async def test_price_check_shows_the_best_three_places_with_system_and_age(
         before = await mia.slash("price check", material="Laranite")
         assert "Best places to sell" not in before.text
         assert "UEX prices read" in before.text and "never" in before.text
+        assert "not read from UEX yet" in (await mia.slash("price check")).text
 
         synced = world.clock.now()
         await sync_now(EconomySettings(uex_base_url=uex.base_url), at=synced)
@@ -59,6 +60,9 @@ async def test_price_check_shows_the_best_three_places_with_system_and_age(
         assert "UEX figure from <t:1764700000:R>" in text  # how old UEX's own figure is
         assert f"UEX prices read\n<t:{int(synced.timestamp())}:R>" in text
         assert "1,173.00" not in text  # the raw ore's price is not the metal's
+        table = await mia.slash("price check")
+        assert f"last read from UEX <t:{int(synced.timestamp())}:R>" in table.text
+        assert "Laranite: 2,569.00" in table.text
 
         # a guild's own price is shown, with the reference beside it; valuation keeps its order
         await tess.slash("price set", material="Laranite", price="3000")
