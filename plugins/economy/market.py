@@ -52,7 +52,7 @@ FIRST_RETRY = timedelta(minutes=1)
 
 
 @dataclass
-class Mapping:
+class CommodityMap:
     """UEX commodity id → our material, and what was left out."""
 
     materials: dict[int, Material] = field(default_factory=dict)
@@ -62,7 +62,7 @@ class Mapping:
     twins: list[tuple[Commodity, Material]] = field(default_factory=list)
 
 
-def map_commodities(commodities: Sequence[Commodity], index: MaterialIndex) -> Mapping:
+def map_commodities(commodities: Sequence[Commodity], index: MaterialIndex) -> CommodityMap:
     """Each UEX commodity to the material of the same name, one commodity per material.
 
     UEX lists a refined material and its raw ore under one code ("Laranite" and "Laranite
@@ -72,7 +72,7 @@ def map_commodities(commodities: Sequence[Commodity], index: MaterialIndex) -> M
     is the material's, else the refined one, wins and the other is set aside as its twin, so
     the ore price never overwrites the metal's, nor the other way round.
     """
-    result = Mapping()
+    result = CommodityMap()
     by_material: dict[int, list[Commodity]] = {}
     found: dict[int, Material] = {}
     for commodity in commodities:
@@ -106,7 +106,7 @@ def map_commodities(commodities: Sequence[Commodity], index: MaterialIndex) -> M
 @dataclass
 class SyncReport:
     prices: ImportSummary
-    mapping: Mapping
+    mapping: CommodityMap
     places_new: int = 0
     places_changed: int = 0
     places_unchanged: int = 0
@@ -181,7 +181,7 @@ class Places:
     skipped: int = 0
 
 
-def _places(market: Market, mapping: Mapping, at: datetime) -> Places:
+def _places(market: Market, mapping: CommodityMap, at: datetime) -> Places:
     terminals: dict[int, Terminal] = {t.id: t for t in market.terminals}
     places = Places()
     seen: dict[tuple[int, int], int] = {}
