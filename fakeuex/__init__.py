@@ -255,12 +255,21 @@ class FakeUex:
             await web.SockSite(site_runner, sock).start()
             runner.append(site_runner)
 
+        async def stop() -> None:
+            await runner[0].cleanup()
+            # a request still held (the timeout switch) is cancelled now: left pending on a
+            # closed loop, the garbage collector would report it in whatever test runs next
+            held = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in held:
+                task.cancel()
+            await asyncio.gather(*held, return_exceptions=True)
+
         def serve() -> None:
             asyncio.set_event_loop(loop)
             loop.run_until_complete(start())
             ready.set()
             loop.run_forever()
-            loop.run_until_complete(runner[0].cleanup())
+            loop.run_until_complete(stop())
             loop.close()
 
         thread = threading.Thread(target=serve, name="fakeuex", daemon=True)
