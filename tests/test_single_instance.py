@@ -114,60 +114,76 @@ async def test_a_process_that_lost_the_lock_to_another_is_told_to_stop(empty_db_
         await first.release()
 
 
+class BotProcesses:
+    """`redlegion run` processes against the stand-in on one database, each with its log."""
+
+    def __init__(self, world: FakeDiscord, url: str, tmp_path: Path) -> None:
+        self.world = world
+        self.tmp_path = tmp_path
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "PYTHONPATH": str(REPO),
+            "REDLEGION_DISCORD_GUILD_READY_TIMEOUT": "0.05",
+            "REDLEGION_CONFIG": str(tmp_path / "config.toml"),
+        }
+        (tmp_path / "config.toml").write_text(NO_UEX_SYNC)
+        self.started: dict[str, asyncio.subprocess.Process] = {}
+
+    async def start(self, name: str, *args: str) -> asyncio.subprocess.Process:
+        self.env.update(self.world.environ())  # the stand-in is serving by now
+        with (self.tmp_path / f"{name}.log").open("ab") as out:
+            self.started[name] = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "core.cli", "run", *args, env=self.env,
+                cwd=self.tmp_path, stdout=out, stderr=out,
+            )  # fmt: skip
+        return self.started[name]
+
+    def log(self, name: str) -> str:
+        return (self.tmp_path / f"{name}.log").read_text()
+
+    async def connected(self, count: int, *names: str) -> bool:
+        """Whether `count` IDENTIFYs arrived, failing at once if one of `names` ended."""
+        for name in names:
+            assert self.started[name].returncode is None, self.log(name)[-3000:]
+        return self.world.gateway.identified == count
+
+    async def kill(self, *names: str) -> None:
+        """SIGKILL: no clean shutdown, as in a crash."""
+        for name in names or tuple(self.started):
+            process = self.started[name]
+            if process.returncode is None:
+                process.send_signal(signal.SIGKILL)
+            await process.wait()
+
+
 async def test_a_second_redlegion_run_is_refused_and_the_first_goes_on(
     fake_discord: FakeDiscord, empty_db_url: str, tmp_path: Path
 ):
-    env = {
-        **os.environ,
-        "DATABASE_URL": empty_db_url,
-        "PYTHONPATH": str(REPO),
-        "REDLEGION_DISCORD_GUILD_READY_TIMEOUT": "0.05",
-        "REDLEGION_CONFIG": str(tmp_path / "config.toml"),
-    }
-    (tmp_path / "config.toml").write_text(NO_UEX_SYNC)
     fake_discord.guild("Red Legion")
-
-    async def start(name: str) -> asyncio.subprocess.Process:
-        with (tmp_path / f"{name}.log").open("ab") as out:
-            return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "core.cli", "run", env=env, cwd=tmp_path,
-                stdout=out, stderr=out,
-            )  # fmt: skip
-
+    bots = BotProcesses(fake_discord, empty_db_url, tmp_path)
     async with fake_discord.serve(patch_discord=False):
-        env.update(fake_discord.environ())
-        first = await start("first")
+        first = await bots.start("first")
         try:
-
-            async def first_ready() -> bool:
-                assert first.returncode is None, (tmp_path / "first.log").read_text()[-3000:]
-                return fake_discord.gateway.identified == 1
-
-            await _until(first_ready, "the first bot never connected", 60)
-            second = await start("second")
+            await _until(lambda: bots.connected(1, "first"), "the first bot never connected", 60)
+            second = await bots.start("second")
             code = await asyncio.wait_for(second.wait(), 60)
-            log = (tmp_path / "second.log").read_text()
+            log = bots.log("second")
             assert code == 2, log[-3000:]
             assert "another bot process is already running on this database" in log
             assert "Traceback" not in log
             assert first.returncode is None, "the first bot goes on"
             assert fake_discord.gateway.identified == 1, "the second never reached Discord"
         finally:
-            if first.returncode is None:
-                first.send_signal(signal.SIGKILL)
-            await first.wait()
+            await bots.kill("first")
         # killed without a clean shutdown: its lock died with it, so a restart is not blocked
-        third = await start("third")
+        await bots.start("third")
         try:
-
-            async def third_ready() -> bool:
-                assert third.returncode is None, (tmp_path / "third.log").read_text()[-3000:]
-                return fake_discord.gateway.identified == 2
-
-            await _until(third_ready, "the restarted bot never connected", 60)
+            await _until(
+                lambda: bots.connected(2, "third"), "the restarted bot never connected", 60
+            )
         finally:
-            third.send_signal(signal.SIGKILL)
-            await third.wait()
+            await bots.kill()
 
 
 @pytest.mark.postgres_only
@@ -219,55 +235,28 @@ async def test_two_shard_processes_serve_one_database_and_a_third_is_refused(
     database; a second process for shard 1 is refused. SQLite refuses the second process."""
     red, blue = fake_discord.guild("Red Legion"), fake_discord.guild("Blue Fleet")
     assert {(red.id >> 22) % 2, (blue.id >> 22) % 2} == {0, 1}
-    env = {
-        **os.environ,
-        "DATABASE_URL": empty_db_url,
-        "PYTHONPATH": str(REPO),
-        "REDLEGION_DISCORD_GUILD_READY_TIMEOUT": "0.05",
-        "REDLEGION_CONFIG": str(tmp_path / "config.toml"),
-    }
-    (tmp_path / "config.toml").write_text("")
-    logs: dict[str, Path] = {}
-
-    async def start(name: str, *args: str) -> asyncio.subprocess.Process:
-        logs[name] = tmp_path / f"{name}.log"
-        with logs[name].open("ab") as out:
-            return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "core.cli", "run", *args, env=env, cwd=tmp_path,
-                stdout=out, stderr=out,
-            )  # fmt: skip
-
-    running: list[asyncio.subprocess.Process] = []
+    bots = BotProcesses(fake_discord, empty_db_url, tmp_path)
     async with fake_discord.serve(patch_discord=False):
-        env.update(fake_discord.environ())
         try:
-            running.append(await start("shard0", "--shard-count", "2", "--shard-ids", "0"))
-
-            async def connected(count: int) -> bool:
-                for process, name in zip(running, logs, strict=False):
-                    assert process.returncode is None, logs[name].read_text()[-3000:]
-                return fake_discord.gateway.identified == count
-
-            await _until(lambda: connected(1), "shard 0 never connected", 60)
-            second = await start("shard1", "--shard-count", "2", "--shard-ids", "1")
+            await bots.start("shard0", "--shard-count", "2", "--shard-ids", "0")
+            await _until(lambda: bots.connected(1, "shard0"), "shard 0 never connected", 60)
+            second = await bots.start("shard1", "--shard-count", "2", "--shard-ids", "1")
             if backend.kind == "sqlite":
                 assert await asyncio.wait_for(second.wait(), 60) == 2
-                assert "SQLite serves one bot process" in logs["shard1"].read_text()
+                assert "SQLite serves one bot process" in bots.log("shard1")
                 return
-            running.append(second)
-            await _until(lambda: connected(2), "shard 1 never connected", 60)
+            await _until(
+                lambda: bots.connected(2, "shard0", "shard1"), "shard 1 never connected", 60
+            )
 
             async def both_guilds_known() -> bool:
                 async with Database(empty_db_url):
                     return await GuildRow.filter(id__in=[red.id, blue.id]).count() == 2
 
             await _until(both_guilds_known, "each process records the guilds of its shard", 60)
-            again = await start("again", "--shard-count", "2", "--shard-ids", "1")
+            again = await bots.start("again", "--shard-count", "2", "--shard-ids", "1")
             assert await asyncio.wait_for(again.wait(), 60) == 2
-            assert "shard 1 of 2 is already run by another" in logs["again"].read_text()
+            assert "shard 1 of 2 is already run by another" in bots.log("again")
             assert fake_discord.gateway.identified == 2
         finally:
-            for process in running:
-                if process.returncode is None:
-                    process.send_signal(signal.SIGKILL)
-                await process.wait()
+            await bots.kill()
