@@ -33,6 +33,7 @@ from core.permissions import (
     seed_role_levels,
 )
 from core.plugins import PluginManager
+from storage.change_feed import ChangeFeed
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,9 @@ class RedLegionBot(discord.Client):
         self.clock: Clock = clock or SystemClock()
         self.enablement = Enablement(settings, plugins)
         self.known_members = members.KnownMembers()
+        # what this process caches is dropped when any process changes it (storage.change_feed)
+        self.changes = ChangeFeed()
+        self.changes.subscribe(self.enablement.changed)
         self.tree = RedLegionTree(self)
         self._guild_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._startup_slots = asyncio.Semaphore(self.STARTUP_SYNCS)
@@ -171,10 +175,15 @@ class RedLegionBot(discord.Client):
     # -- start-up ------------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        await self.changes.start()  # before anything is cached
         self.register_commands()
         await self.sync_commands()
         for _, setup in self.plugins.impls("redlegion_setup"):
             await setup(bot=self)
+
+    async def close(self) -> None:
+        await super().close()
+        await self.changes.stop()
 
     def register_commands(self) -> None:
         """Put core's and every plugin's slash commands on the tree (nothing is sent yet).

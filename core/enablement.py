@@ -1,8 +1,8 @@
 """Which plugins are on in a guild: config default → config guild override → admin's choice.
 
 The admin's runtime choice lives in the guild's `settings` JSON (`{"plugins": {name: bool}}`)
-and takes effect at once. Choices are cached per guild; a guild is served by one bot process
-(one shard), so the process that writes a choice is the one that reads it.
+and takes effect at once. Choices are cached per guild and dropped through the change feed
+(topic `TOPIC`) whenever any process (another shard, the CLI, the portal) changes them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from core.config import Settings
 from core.errors import InvalidInput, NotFound
 from core.models import Guild
 from core.plugins import PluginManager
+from storage.change_feed import Change, publish
+
+TOPIC = "core.plugins"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,14 @@ class Enablement:
 
     def forget(self, guild_id: int) -> None:
         self._choices.pop(guild_id, None)
+
+    def changed(self, change: Change) -> None:
+        """A change-feed listener: drop the choices it names (all of them after a gap)."""
+        if change.about(TOPIC):
+            if change.guild_id is None:
+                self._choices.clear()
+            else:
+                self.forget(change.guild_id)
 
     async def statuses(self, guild_id: int | None = None) -> list[PluginStatus]:
         """Every loaded plugin with whether it is on here and why, in dependency order."""
@@ -84,5 +95,6 @@ class Enablement:
             settings["plugins"] = plugins
             guild.settings = settings
             await guild.save(update_fields=["settings", "updated_at"])
+            await publish(TOPIC, guild_id)
         self._choices[guild_id] = plugins
         return await self.statuses(guild_id)

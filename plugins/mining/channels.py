@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from tortoise.transactions import atomic
+
 from core.errors import InvalidInput, NotFound
-from plugins.mining import sessions
+from plugins.mining import sessions, topics
 from plugins.mining.models import EventStatus, MiningChannel, MiningEvent
+from storage.change_feed import publish
 
 NAME_MAX = 100
 
 
+@atomic()
 async def add_channel(
     guild_id: int,
     channel_id: int,
@@ -36,16 +40,19 @@ async def add_channel(
         guild_id=guild_id, channel_id=channel_id, defaults={"channel_name": name}
     )
     if created:
+        await publish(topics.CHANNELS, guild_id)
         return channel, True
     changed = not channel.is_active or channel.channel_name != name
     if changed:
         was_active = channel.is_active
         channel.is_active, channel.channel_name = True, name
         await channel.save(update_fields=["is_active", "channel_name"])
+        await publish(topics.CHANNELS, guild_id)
         return channel, not was_active
     return channel, False
 
 
+@atomic()
 async def remove_channel(guild_id: int, channel_id: int, *, at: datetime) -> int:
     """Stop counting time in a channel; sessions open there in active events close now.
 
@@ -56,6 +63,7 @@ async def remove_channel(guild_id: int, channel_id: int, *, at: datetime) -> int
     ).update(is_active=False)
     if not updated:
         raise NotFound(f"<#{channel_id}> is not an approved mining channel here.")
+    await publish(topics.CHANNELS, guild_id)
     active = await MiningEvent.filter(guild_id=guild_id, status=EventStatus.ACTIVE).values_list(
         "id", flat=True
     )

@@ -17,10 +17,11 @@ from tortoise.transactions import in_transaction
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.events import GuildSnapshot
 from core.models import Guild, GuildMembership
-from plugins.mining import sessions
+from plugins.mining import sessions, topics
 from plugins.mining.channels import approved_channel_ids
 from plugins.mining.models import EventStatus, MiningEvent, MiningParticipation
 from plugins.mining.participants import Participant, freeze_times, participants
+from storage.change_feed import publish
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ async def start_event(
         ).update(status=EventStatus.ACTIVE, started_at=at, last_seen_at=at)
         if not changed:
             await _refuse(guild_id, event_id, "start")
+        await publish(topics.EVENTS, guild_id)
         opened = await _open_for_present(guild_id, event_id, voice, at) if voice else 0
     return await get_event(guild_id, event_id), opened
 
@@ -202,6 +204,7 @@ async def stop_event(
         ).update(status=EventStatus.COMPLETED, ended_at=at, last_seen_at=at)
         if not changed:
             await _refuse(guild_id, event_id, "stop")
+        await publish(topics.EVENTS, guild_id)
         closed = await sessions.close_sessions([event_id], at)
         event = await get_event(guild_id, event_id)
         await freeze_times(event, min_session_seconds=min_session_seconds)
@@ -220,6 +223,7 @@ async def cancel_event(
         ).update(status=EventStatus.CANCELLED, ended_at=at)
         if not changed:
             await _refuse(guild_id, event_id, "cancel")
+        await publish(topics.EVENTS, guild_id)
         await sessions.close_sessions([event_id], at)
         event = await get_event(guild_id, event_id)
         await freeze_times(event, min_session_seconds=min_session_seconds)

@@ -48,6 +48,7 @@ async def redlegion_setup(bot: RedLegionBot) -> None:
 
     # after a database outage, voice is reconciled against what the bot sees then
     tracker_for(bot).follow(snapshot_of, bot.is_closed)
+    bot.changes.subscribe(tracker_for(bot).changed)
     start_heartbeat(bot)
 
 

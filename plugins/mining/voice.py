@@ -1,12 +1,12 @@
 """Participation from voice: joins, moves and leaves open and close sessions.
 
 The hot path. Per guild, the approved channels and the active events are cached in memory
-(loaded on first use, dropped whenever an officer changes channels or events, rebuilt from
-the database after a restart), so a voice event costs only the writes it needs: a leave is
-one UPDATE, a join one INSERT, a move between mining channels both (one statement on
-PostgreSQL). A guild's voice events
-arrive in order (core holds a per-guild lock); officers' changes take this tracker's lock for
-the guild so a voice event never sees half of one.
+(loaded on first use, dropped whenever any process changes channels or events: the change
+feed, `storage.change_feed`; rebuilt from the database after a restart), so a voice event
+costs only the writes it needs: a leave is one UPDATE, a join one INSERT, a move between
+mining channels both (one statement on PostgreSQL). A guild's voice events arrive in order
+(core holds a per-guild lock); officers' changes take this tracker's lock for the guild so a
+voice event never sees half of one.
 
 Restart rule (reconciliation, on every guild-available): the bot writes a sign of life on each
 active event every `heartbeat_seconds`. When it comes back it compares open sessions with who
@@ -46,10 +46,11 @@ from tortoise.transactions import in_transaction
 
 from core.errors import DatabaseOutage
 from core.events import GuildSnapshot, VoiceStateEvent
-from plugins.mining import sessions
+from plugins.mining import sessions, topics
 from plugins.mining.channels import approved_channel_ids
 from plugins.mining.events import active_event_ids, open_many
 from plugins.mining.models import EventStatus, MiningEvent, MiningParticipation
+from storage.change_feed import Change
 from storage.database import reachable
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,10 @@ class VoiceTracker:
         self, snapshots: Snapshots | None = None, *, closed: Callable[[], bool] | None = None
     ) -> None:
         self._state: dict[int, GuildState] = {}
+        # bumped by each drop, so a load that began before a change never stores its result
+        self._generation: defaultdict[int, int] = defaultdict(int)
+        self._epoch = 0
+        self._refreshing: set[asyncio.Task[None]] = set()
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # guilds reconciled since start: only there is the bot's sign of life true
         self.watching: set[int] = set()
@@ -117,14 +122,50 @@ class VoiceTracker:
     async def state(self, guild_id: int) -> GuildState:
         state = self._state.get(guild_id)
         if state is None:
+            seen = (self._epoch, self._generation[guild_id])
             state = GuildState(
                 await approved_channel_ids(guild_id), tuple(await active_event_ids(guild_id))
             )
-            self._state[guild_id] = state
+            if seen == (self._epoch, self._generation[guild_id]):
+                self._state[guild_id] = state
         return state
 
     def forget(self, guild_id: int) -> None:
+        self._generation[guild_id] += 1
         self._state.pop(guild_id, None)
+
+    def changed(self, change: Change) -> None:
+        """A change-feed listener: drop what it names. An event started or stopped by
+        another process (or everything, after the feed was away) is reconciled against
+        voice now, so members already in mining channels count from then."""
+        if not (change.about(topics.CHANNELS) or change.about(topics.EVENTS)):
+            return
+        if change.guild_id is None:
+            self._epoch += 1
+            self._state.clear()
+            guilds = list(self.beating())
+        else:
+            self.forget(change.guild_id)
+            guilds = [change.guild_id] if change.guild_id in self.beating() else []
+        if change.local or not change.about(topics.EVENTS) or self.snapshots is None:
+            return
+        for guild_id in guilds:
+            task = asyncio.get_running_loop().create_task(
+                self._refresh(guild_id), name="mining-refresh"
+            )
+            self._refreshing.add(task)
+            task.add_done_callback(self._refreshing.discard)
+
+    async def _refresh(self, guild_id: int) -> None:
+        try:
+            async with self.changing(guild_id):
+                snapshot = self.snapshots(guild_id) if self.snapshots is not None else None
+                if snapshot is not None and guild_id not in self.suspect:
+                    await self._reconcile(snapshot)
+        except DatabaseOutage:
+            pass  # the outage is the tracker's own business: its next voice change finds it
+        except Exception:
+            log.exception("reconciling guild %s after a change elsewhere failed", guild_id)
 
     @asynccontextmanager
     async def changing(self, guild_id: int) -> AsyncIterator[None]:

@@ -14,13 +14,16 @@ that an outage hits: see each module.
 
 from __future__ import annotations
 
+import logging
 import socket
 import sqlite3
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
+from tortoise import connections
 from tortoise.backends.base.client import NestedTransactionContext, TransactionalDBClient
 from tortoise.exceptions import DBConnectionError
 
@@ -70,6 +73,48 @@ def translated() -> Iterator[None]:
         if is_outage(exc):
             raise DatabaseOutage() from exc
         raise
+
+
+log = logging.getLogger(__name__)
+
+# what to run once each open (outermost) transaction has committed
+_after_commit: weakref.WeakKeyDictionary[Any, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _outermost(client: Any) -> Any:
+    while isinstance(getattr(client, "_parent", None), TransactionalDBClient):
+        client = client._parent
+    return client
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the transaction this task is in commits, never if it rolls back;
+    at once outside a transaction (the statement before it has been committed already).
+
+    Tortoise has no such hook; our transaction contexts (`storage.engines.sqlite` and
+    `.postgres`) call `committed` and `rolled_back`. A savepoint rolled back inside a committed
+    transaction still runs its callbacks: they are for what may have changed, never for money.
+    """
+    client = connections.get("default")
+    if isinstance(client, TransactionalDBClient) and not client._finalized:
+        _after_commit.setdefault(_outermost(client), []).append(callback)
+    else:
+        callback()
+
+
+def committed(client: Any) -> None:
+    """The outermost transaction of `client` committed: run what waited for it, once."""
+    for callback in _after_commit.pop(client, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("a callback after commit failed")
+
+
+def rolled_back(client: Any) -> None:
+    _after_commit.pop(client, None)
 
 
 class TranslatingClient:

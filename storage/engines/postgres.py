@@ -14,7 +14,13 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
 from tortoise.connection import get_connections
 
-from storage.engines import TranslatedSavepoint, TranslatingClient, translated
+from storage.engines import (
+    TranslatedSavepoint,
+    TranslatingClient,
+    committed,
+    rolled_back,
+    translated,
+)
 
 
 class _Transaction(TransactionContextPooled):
@@ -39,8 +45,16 @@ class _Transaction(TransactionContextPooled):
         return self.client
 
     async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
-        with translated():
-            await super().__aexit__(exc_type, exc_val, exc_tb)
+        try:
+            with translated():
+                await super().__aexit__(exc_type, exc_val, exc_tb)
+        except BaseException:
+            rolled_back(self.client)
+            raise
+        if exc_type is None:
+            committed(self.client)
+        else:
+            rolled_back(self.client)
 
 
 class TransactionClient(TranslatingClient, TransactionWrapper):

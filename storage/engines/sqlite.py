@@ -19,7 +19,13 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.connection import get_connections
 
-from storage.engines import TranslatedSavepoint, TranslatingClient, translated
+from storage.engines import (
+    TranslatedSavepoint,
+    TranslatingClient,
+    committed,
+    rolled_back,
+    translated,
+)
 
 
 class _Connection(ConnectionWrapper[Any]):
@@ -55,8 +61,16 @@ class _Transaction(SqliteTransactionContext):
         return self.connection
 
     async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
-        with translated():
-            await super().__aexit__(exc_type, exc_val, exc_tb)
+        try:
+            with translated():
+                await super().__aexit__(exc_type, exc_val, exc_tb)
+        except BaseException:
+            rolled_back(self.connection)
+            raise
+        if exc_type is None:
+            committed(self.connection)
+        else:
+            rolled_back(self.connection)
 
 
 class TransactionClient(TranslatingClient, SqliteTransactionWrapper):

@@ -1,0 +1,60 @@
+"""Helpers for change-feed tests: a change made in another process, a listener that records."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from storage.change_feed import Change
+
+REPO = Path(__file__).resolve().parents[1]
+
+# another process making a change: what the CLI or the portal in a process of its own does
+ELSEWHERE = """
+import asyncio, sys
+from datetime import UTC, datetime
+from core.plugins import PluginManager
+from storage import Database
+from plugins.mining import channels, events
+
+async def main(url, action, guild):
+    async with Database(url, PluginManager(entry_point_group=None).specs()):
+        now = datetime.now(UTC)
+        if action == "approve":
+            await channels.add_channel(guild, int(sys.argv[4]), "Lounge",
+                                       voice_channel_ids={int(sys.argv[4])})
+        elif action == "stop":
+            await events.stop_event(guild, int(sys.argv[4]), at=now)
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+async def elsewhere(url: str, *args: object) -> None:
+    """Run a change in another Python process on the same database."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ELSEWHERE, url, *map(str, args), cwd=REPO, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    assert process.returncode == 0, out.decode()
+
+
+class Heard:
+    """A feed's listener that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self.arrived = asyncio.Event()
+
+    def __call__(self, change: Change) -> None:
+        self.changes.append(change)
+        self.arrived.set()
+
+    async def next(self, seconds: float = 1.0) -> Change:
+        await asyncio.wait_for(self.arrived.wait(), seconds)
+        self.arrived.clear()
+        return self.changes[-1]
