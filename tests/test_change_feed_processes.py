@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from core.models import Guild as GuildRow
 from core.models import GuildMembership
 from fakediscord import FakeDiscord
@@ -106,5 +108,77 @@ async def test_channels_and_events_changed_elsewhere_reach_the_running_bots(
             for name in names:
                 assert bots.started[name].returncode is None, bots.log(name)[-3000:]
                 assert "Traceback" not in bots.log(name), bots.log(name)[-3000:]
+        finally:
+            await bots.kill()
+
+
+@pytest.mark.postgres_only
+async def test_a_shard_killed_mid_event_loses_nothing_and_the_other_goes_on(
+    fake_discord: FakeDiscord, empty_db_url: str, tmp_path: Path
+):
+    red, blue = fake_discord.guild("Red Legion"), fake_discord.guild("Blue Fleet")
+    assert (red.id >> 22) % 2 != (blue.id >> 22) % 2
+    shard_of = {red.id: f"shard{(red.id >> 22) % 2}", blue.id: f"shard{(blue.id >> 22) % 2}"}
+    for guild in (red, blue):
+        guild.voice("Rocks")
+        guild.member("Alice"), guild.member("Bob")
+    bots = BotProcesses(fake_discord, empty_db_url, tmp_path)
+    args = {name: ("--shard-count", "2", "--shard-ids", name[-1]) for name in shard_of.values()}
+    async with fake_discord.serve(patch_discord=False):
+        try:
+            await bots.start("shard0", *args["shard0"])
+            await _until(lambda: bots.connected(1, "shard0"), "shard 0 never connected", 60)
+            await bots.start("shard1", *args["shard1"])
+            await _until(lambda: bots.connected(2, "shard0", "shard1"), "no shard 1", 60)
+            async with Database(empty_db_url, builtin_plugins().specs()):
+
+                async def everyone_known() -> bool:
+                    ids = [red.id, blue.id]
+                    return await GuildMembership.filter(guild_id__in=ids).count() >= 4
+
+                await _until(everyone_known, "each bot records its shard's guilds", 60)
+                await asyncio.sleep(0.5)
+                started: dict[int, int] = {}
+                for guild in (red, blue):
+                    rocks = guild.voice("Rocks")
+                    await channels.add_channel(
+                        guild.id, rocks.id, "Rocks", voice_channel_ids={rocks.id}
+                    )
+                    event = await events.create_event(guild.id, at=datetime.now(UTC), name="Op")
+                    await events.start_event(guild.id, event.id, at=datetime.now(UTC))
+                    started[guild.id] = event.id
+                await asyncio.sleep(WITHIN)
+                for guild in (red, blue):
+                    alice = guild.get_member("Alice")
+                    await alice.join(guild.voice("Rocks"))
+                    await _until(
+                        _counted(started[guild.id], alice.id, guild.voice("Rocks").id),
+                        f"{guild.name}: Alice not counted", 5,
+                    )  # fmt: skip
+
+                victim = shard_of[red.id]
+                await bots.kill(victim)  # kill -9 mid-event
+                bob = blue.get_member("Bob")
+                await bob.join(blue.voice("Rocks"))  # the other shard goes on meanwhile
+                await _until(
+                    _counted(started[blue.id], bob.id, blue.voice("Rocks").id),
+                    "Blue Fleet: Bob not counted while the other shard was down", 5,
+                )  # fmt: skip
+                await bots.start(victim, *args[victim])
+                await _until(lambda: bots.connected(3, "shard0", "shard1"), "no restart", 60)
+                await asyncio.sleep(1.0)  # the restarted shard reconciles Red Legion
+                for guild in (red, blue):
+                    await events.stop_event(guild.id, started[guild.id], at=datetime.now(UTC))
+                alice_red = await MiningParticipation.filter(
+                    event_id=started[red.id], user_id=red.get_member("Alice").id
+                ).values_list("session_start", "session_end")
+                # still in Rocks across the crash: one unbroken session, not two
+                assert len(alice_red) == 1, alice_red
+                blue_rows = await MiningParticipation.filter(event_id=started[blue.id]).count()
+                assert blue_rows == 2, "Alice and Bob once each in Blue Fleet"
+            for name in ("shard0", "shard1"):
+                assert bots.started[name].returncode is None, bots.log(name)[-3000:]
+            other = shard_of[blue.id]
+            assert "Traceback" not in bots.log(other), bots.log(other)[-3000:]
         finally:
             await bots.kill()
