@@ -239,12 +239,23 @@ async def active_event_ids(guild_id: int) -> list[int]:
 
 
 async def list_events(
-    guild_id: int, *, status: EventStatus | None = None, limit: int = 15
+    guild_id: int,
+    *,
+    status: EventStatus | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 15,
 ) -> list[MiningEvent]:
-    """Newest first."""
+    """Newest first; `since` and `until` bound the event's date (both days included)."""
+    if since is not None and until is not None and since > until:
+        raise InvalidInput(f"The period starts ({since}) after it ends ({until}).")
     query = MiningEvent.filter(guild_id=guild_id)
     if status is not None:
         query = query.filter(status=status)
+    if since is not None:
+        query = query.filter(event_date__gte=since)
+    if until is not None:
+        query = query.filter(event_date__lte=until)
     return await query.order_by("-event_time", "-id").limit(limit)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -419,6 +419,56 @@ async def payouts(guild_id: int, event_id: int) -> list[PayoutLine]:
             bool(row[8]),
             PayoutStatus(row[9]),
             row[10],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class MemberPayout:
+    """One of a member's payouts, with the event it came from."""
+
+    event_id: int
+    event_name: str
+    event_date: date
+    seconds: int
+    share: Decimal
+    reimbursed: Decimal
+    amount: Decimal
+    donated: bool
+    status: PayoutStatus
+    paid_at: datetime | None
+
+
+async def member_payouts(guild_id: int, user_id: int, *, limit: int = 50) -> list[MemberPayout]:
+    """A member's own payouts in this guild, newest event first (one query)."""
+    rows = (
+        await MiningPayout.filter(event__guild_id=guild_id, user_id=user_id)
+        .order_by("-event__event_time", "-event_id")
+        .limit(limit)
+        .values_list(
+            "event_id",
+            "event__event_name",
+            "event__event_date",
+            "seconds",
+            "share_auec",
+            "reimbursed_auec",
+            "amount_auec",
+            "donated",
+            "status",
+            "paid_at",
+        )
+    )
+    return [
+        MemberPayout(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            *(Decimal(str(v)) for v in row[4:7]),
+            bool(row[7]),
+            PayoutStatus(row[8]),
+            row[9],
         )
         for row in rows
     ]
