@@ -125,3 +125,16 @@ class KnownMembers:
 
     def forget(self, guild_id: int, user_id: int) -> None:
         self._known.discard((guild_id, user_id))
+
+
+async def member_names(guild_id: int) -> list[tuple[int, str]]:
+    """The guild's current members as (user id, name shown), by name: for pickers.
+
+    The name is the display name, else the username, else the id (as everywhere a member is
+    named); one query.
+    """
+    rows = await GuildMembership.filter(guild_id=guild_id, is_active=True).values_list(
+        "user_id", "user__display_name", "user__username"
+    )
+    named = [(uid, display or username or str(uid)) for uid, display, username in rows]
+    return sorted(named, key=lambda row: (row[1].casefold(), row[0]))

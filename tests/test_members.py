@@ -41,6 +41,17 @@ async def test_left_member_keeps_history_and_can_return(db: Database):
     assert await GuildMembership.all().count() == 1
 
 
+async def test_member_names_lists_current_members_of_the_guild_by_name(db: Database):
+    await ensure_guild(1, "G")
+    await ensure_guild(2, "Other")
+    await upsert_members(
+        1, [MemberInfo(5, "zed", None), MemberInfo(6, "ace", "bea"), MemberInfo(7, "gone", "Al")]
+    )
+    await upsert_members(2, [MemberInfo(8, "theirs", None)])
+    await member_left(1, 7)
+    assert await members.member_names(1) == [(6, "bea"), (5, "zed")]
+
+
 async def test_known_members_skip_repeat_work(db: Database):
     await ensure_guild(1, "G")
     known = KnownMembers()
