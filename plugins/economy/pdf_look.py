@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
@@ -11,6 +10,7 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.platypus import Table, TableStyle
 
+from core.axis import scale
 from core.money import cents
 
 RED = colors.HexColor("#b3261e")
@@ -56,23 +56,6 @@ def table(
         ]
     result.setStyle(TableStyle(style))
     return result
-
-
-def scale(low: float, high: float, *, ticks: int = 6) -> tuple[float, float, float]:
-    """(axis bottom, axis top, step) for a value axis that reaches past `high` and `low`.
-
-    reportlab picks an axis of its own that may stop short of the longest bar (510k on an axis
-    ending at 500k) or, for all zeros, labels `0 0 0 0 0 0`. Steps are 1, 2 or 5 × 10ⁿ (and
-    2.5 from 10 up), never below 1 (whole minutes, whole aUEC), about `ticks` of them; the top
-    is the first step at or above `high`. Nothing to show (all zero) gives (0, 1, 1)."""
-    low, high = min(low, 0.0), max(high, 0.0)
-    if high - low <= 0:
-        return 0.0, 1.0, 1.0
-    raw = (high - low) / ticks
-    magnitude = 10 ** math.floor(math.log10(raw))
-    multiples = (1, 2, 2.5, 5, 10) if magnitude >= 10 else (1, 2, 5, 10)
-    step = max(1.0, next(m * magnitude for m in multiples if m * magnitude >= raw))
-    return math.floor(low / step) * step, math.ceil(high / step) * step, step
 
 
 def fit_axis(axis: Any, low: float, high: float) -> bool:

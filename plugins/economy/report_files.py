@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from core import tabular
+from core.axis import short_number
 from plugins.economy.pdf_look import (
     GREEN,
     RED,
@@ -71,7 +72,7 @@ def _treasury_chart(report: FinanceReport, width: float, height: float) -> Drawi
     plot.lines[0].strokeWidth = 1.5
     if not fit_axis(plot.yValueAxis, min(p[1] for p in points), max(p[1] for p in points)):
         nothing_to_show(drawing, plot.x, plot.y + plot.height / 2, plot.width, EMPTY_TREASURY)
-    plot.yValueAxis.labelTextFormat = _axis_label
+    plot.yValueAxis.labelTextFormat = short_number
     plot.yValueAxis.labels.fontSize = 7
     plot.xValueAxis.valueMin = 0
     plot.xValueAxis.valueMax = max(1, len(points) - 1)
@@ -83,13 +84,6 @@ def _treasury_chart(report: FinanceReport, width: float, height: float) -> Drawi
     plot.xValueAxis.labels.fontSize = 7
     drawing.add(plot)
     return drawing
-
-
-def _axis_label(value: float) -> str:
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:,.1f}{suffix}"
-    return f"{value:,.0f}"
 
 
 def _flow_chart(report: FinanceReport, width: float, height: float) -> Drawing:
@@ -120,7 +114,7 @@ def _flow_chart(report: FinanceReport, width: float, height: float) -> Drawing:
     chart.categoryAxis.labels.boxAnchor = "ne" if len(weeks) > 8 else "n"
     if not fit_axis(chart.valueAxis, 0, max((v for row in chart.data for v in row), default=0)):
         nothing_to_show(drawing, chart.x, chart.y + chart.height / 2, chart.width, EMPTY_FLOW)
-    chart.valueAxis.labelTextFormat = _axis_label
+    chart.valueAxis.labelTextFormat = short_number
     chart.valueAxis.labels.fontSize = 7
     drawing.add(chart)
     legend = Legend()

@@ -1,0 +1,1 @@
+"""The officers' web portal (issue 13)."""
