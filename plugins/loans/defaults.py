@@ -22,7 +22,7 @@ from plugins.loans import postings
 from plugins.loans.lending import aware
 from plugins.loans.models import REPAYABLE_STATUSES, Loan, LoanStatus
 from plugins.loans.settings import LoansSettings
-from plugins.loans.statements import balance_of, balances, get_loan
+from plugins.loans.statements import balance_of, balances, get_loan, overdue
 from plugins.loans.terms import ZERO, Balance
 
 
@@ -96,9 +96,7 @@ async def mark_overdue(guild_id: int, *, settings: LoansSettings, at: datetime) 
     when the guild says so. Returns the loans this call defaulted (none on a second run)."""
     at = aware(at)
     cutoff = at - timedelta(days=settings.grace_days)
-    candidates = await Loan.filter(
-        guild_id=guild_id, status=LoanStatus.ACTIVE, due_date__lt=cutoff
-    ).values_list("id", flat=True)
+    candidates = await overdue(Loan.filter(guild_id=guild_id), cutoff).values_list("id", flat=True)
     closed = []
     for loan_id in candidates:
         async with in_transaction():

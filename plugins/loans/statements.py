@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tortoise.queryset import QuerySet
+
 from core.errors import InvalidInput, NotFound
 from plugins.loans.models import Loan, LoanRepayment, LoanStatus
 from plugins.loans.terms import ZERO, Balance
@@ -81,17 +83,45 @@ async def statement(guild_id: int, loan_id: int, *, grace_days: int) -> Statemen
     return Statement(loan, await balance_of(loan), repayments, grace_days)
 
 
+def overdue(query: QuerySet[Loan], at: datetime) -> QuerySet[Loan]:
+    """Active loans past their due date at `at`: in their grace period, or past it and not yet
+    defaulted by the overdue check. Defaulted loans have a status of their own."""
+    return query.filter(status=LoanStatus.ACTIVE, due_date__lt=at)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What a treasurer has to look at in a guild's loans (the portal's guild home)."""
+
+    requests: int  # asking for a decision
+    overdue: int  # active and past due
+    defaulted: int  # unpaid past due + grace (the overdue check defaulted them)
+
+
+async def waiting(guild_id: int, *, at: datetime) -> Waiting:
+    """Counts for the guild home: three small counts, scoped by guild."""
+    return Waiting(
+        requests=await Loan.filter(guild_id=guild_id, status=LoanStatus.REQUESTED).count(),
+        overdue=await overdue(Loan.filter(guild_id=guild_id), at).count(),
+        defaulted=await Loan.filter(guild_id=guild_id, status=LoanStatus.DEFAULTED).count(),
+    )
+
+
 async def list_loans(
     guild_id: int,
     *,
     borrower_id: int | None = None,
     status: str | None = None,
+    overdue_at: datetime | None = None,
     limit: int = 25,
 ) -> list[tuple[Loan, Balance]]:
-    """This guild's loans, newest first, optionally one member's and/or one status."""
+    """This guild's loans, newest first, optionally one member's and/or one status; with
+    `overdue_at`, only the active loans past their due date then (see `overdue`)."""
     query = Loan.filter(guild_id=guild_id)
     if borrower_id is not None:
         query = query.filter(borrower_id=borrower_id)
+    if overdue_at is not None:
+        query = overdue(query, overdue_at)
     if status is not None:
         try:
             query = query.filter(status=LoanStatus(status))
