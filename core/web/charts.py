@@ -38,6 +38,10 @@ class Series:
 
     name: str
     values: Sequence[Number]
+    colour: str | None = None  # a CSS colour; None: the next of the palette
+
+    def colour_at(self, index: int) -> str:
+        return _text(self.colour or COLOURS[index % len(COLOURS)])
 
 
 @dataclass
@@ -153,7 +157,7 @@ def _legend(series: Sequence[Series], width: int, height: int) -> list[str]:
         return []
     parts, x = [], LEFT
     for i, s in enumerate(series):
-        colour = COLOURS[i % len(COLOURS)]
+        colour = s.colour_at(i)
         parts.append(
             f'<rect class="chart-bar-{i}" x="{x}" y="{height - 12}" width="10" height="10" '
             f'fill="{colour}"/><text class="chart-label" x="{x + 14}" y="{height - 3}" '
@@ -196,14 +200,15 @@ def line_chart(
         points = " ".join(
             f"{round(x, 1)},{round(frame.y(v), 1)}" for x, v in zip(xs, values, strict=True)
         )
+        colour = series.colour_at(0)
         parts.append(
-            f'<polyline class="chart-line" points="{points}" fill="none" stroke="{COLOURS[0]}" '
+            f'<polyline class="chart-line" points="{points}" fill="none" stroke="{colour}" '
             f'stroke-width="2"/>'
         )
         if n <= 40:
             parts.extend(
                 f'<circle class="chart-point" cx="{round(x, 1)}" cy="{round(frame.y(v), 1)}" '
-                f'r="3" fill="{COLOURS[0]}"><title>{_text(labels[i])}: '
+                f'r="3" fill="{colour}"><title>{_text(labels[i])}: '
                 f"{_text(formatter(series.values[i]))}</title></circle>"
                 for i, (x, v) in enumerate(zip(xs, values, strict=True))
             )
@@ -237,7 +242,7 @@ def bar_chart(
     else:
         zero = frame.y(0.0)
         for j, s in enumerate(series):
-            colour = COLOURS[j % len(COLOURS)]
+            colour = s.colour_at(j)
             for i, value in enumerate(s.values):
                 top = frame.y(float(value))
                 x = centres[i] - slot * 0.4 + j * bar
