@@ -7,6 +7,7 @@ enabled in that event's guild, so a plugin never checks enablement itself.
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from core.demo import DemoContext
     from core.events import GuildSnapshot, MemberEvent, VoiceStateEvent
     from core.plugin_spec import PluginSpec
+    from core.web.attention import Attention
 
 PROJECT = "redlegion"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -67,3 +69,9 @@ async def redlegion_export(guild_id: int) -> dict[str, list[dict[str, Any]]]:
 @hookspec
 async def redlegion_demo(demo: DemoContext) -> None:
     """Play this plugin's part of `redlegion demo` through the local Discord stand-in."""
+
+
+@hookspec
+async def redlegion_web_attention(guild_id: int, now: datetime) -> list[Attention]:
+    """What in this guild needs attention now (the portal's guild home), each item with the
+    least level that sees it; core asks only plugins that are on in the guild."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.hookspecs import hookimpl
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
     from core.bot import RedLegionBot
     from core.demo import DemoContext
+    from core.web.attention import Attention
 
 
 @hookimpl
@@ -62,3 +64,10 @@ async def redlegion_export(guild_id: int) -> dict[str, list[dict[str, Any]]]:
     from plugins.loans.export import guild_tables
 
     return await guild_tables(guild_id)
+
+
+@hookimpl
+async def redlegion_web_attention(guild_id: int, now: datetime) -> list[Attention]:
+    from plugins.loans.attention import items
+
+    return await items(guild_id, now)
