@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from core.errors import InvalidInput
 from plugins.economy import ledger
-from plugins.economy.ledger import AccountRef, loans_receivable, member
+from plugins.economy.ledger import AccountKind, AccountRef, loans_receivable, member
+from plugins.economy.models import Account, Entry
 
 STATEMENT_MAX_LINES = 10_000
 
@@ -110,3 +111,35 @@ async def statement(
         )
     truncated = max(0, len(lines) - STATEMENT_MAX_LINES)
     return Statement(account, since, until, opening, tuple(lines[truncated:]), running, truncated)
+
+
+@dataclass(frozen=True)
+class NamedPosition:
+    name: str  # the member's display name, else username (never a mention)
+    position: MemberPosition
+
+
+async def member_positions(guild_id: int) -> list[NamedPosition]:
+    """Every member with a ledger account here (theirs or a loan's), by name: the balances
+    page. Two queries whatever the number of members: the sums per account, then the names."""
+    kinds = (AccountKind.MEMBER.value, AccountKind.LOANS_RECEIVABLE.value)
+    accounts = await Account.filter(guild_id=guild_id, kind__in=kinds).values(
+        "id", "kind", "user_id", "user__display_name", "user__username"
+    )
+    sums = await ledger.sum_by_account(
+        Entry.filter(guild_id=guild_id, account_id__in=[a["id"] for a in accounts])
+    )
+    zero = Decimal("0.00")
+    own: dict[int, Decimal] = {}
+    loans: dict[int, Decimal] = {}
+    names: dict[int, str] = {}
+    for a in accounts:
+        uid = a["user_id"]
+        names[uid] = a["user__display_name"] or a["user__username"]
+        into = own if a["kind"] == AccountKind.MEMBER.value else loans
+        into[uid] = into.get(uid, zero) + sums.get(a["id"], zero)
+    found = [
+        NamedPosition(names[uid], MemberPosition(uid, own.get(uid, zero), loans.get(uid, zero)))
+        for uid in names
+    ]
+    return sorted(found, key=lambda n: (n.name.casefold(), n.position.user_id))

@@ -157,3 +157,28 @@ async def record_trade(
             at=when,
         )
     return trade
+
+
+@dataclass(frozen=True)
+class TradeRow:
+    trade: Trade
+    material: str
+    member_name: str | None  # who traded for the org with their own wallet, by name
+
+
+async def recent_trades(guild_id: int, *, limit: int = 100) -> list[TradeRow]:
+    """This guild's trades, newest first, with the material and member named (one query)."""
+    trades = (
+        await Trade.filter(guild_id=guild_id)
+        .select_related("material", "member")
+        .order_by("-at", "-id")
+        .limit(limit)
+    )
+    return [
+        TradeRow(
+            t,
+            t.material.name,
+            (t.member.display_name or t.member.username) if t.member_id is not None else None,
+        )
+        for t in trades
+    ]

@@ -133,3 +133,37 @@ async def test_bad_paging_is_refused(guilds):
         await ledger_page(GUILD, LedgerFilter(), page=0)
     with pytest.raises(InvalidInput, match="1 to 200"):
         await ledger_page(GUILD, LedgerFilter(), per_page=500)
+
+
+async def test_member_positions_name_everyone_with_an_account_in_two_queries(guilds):
+    from plugins.economy.ledger import loans_receivable
+    from plugins.economy.statements import member_positions
+
+    await ledger.post(
+        GUILD,
+        kind=TxKind.PAYROLL,
+        memo="shares",
+        lines=[Line(EXPENSES, D("50")), Line(member(ALICE), D("-30")), Line(member(BOB), D("-20"))],
+        at=T0,
+    )
+    await ledger.post(
+        GUILD,
+        kind=TxKind.LOAN_DISBURSEMENT,
+        memo="loan",
+        lines=[Line(loans_receivable(BOB), D("70")), Line(TREASURY, D("-70"))],
+        at=T0,
+    )
+    await ledger.post(
+        OTHER_GUILD,
+        kind=TxKind.PAYOUT,
+        memo="x",
+        lines=[Line(member(MALLORY), D("5")), Line(TREASURY, D("-5"))],
+        at=T0,
+    )
+    with count_queries() as queries:
+        found = await member_positions(GUILD)
+    assert len(queries) == 2
+    assert [(n.name, n.position.owed_to_member, n.position.loans) for n in found] == [
+        ("Alice", D("30.00"), D("0.00")),
+        ("Bob", D("20.00"), D("70.00")),
+    ]

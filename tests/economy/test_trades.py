@@ -149,3 +149,40 @@ def test_terms_keep_the_total_exact():
     assert deal.total == D("0.03")  # 0.033 → 0.03
     deal = terms("7", total="100.00")
     assert (deal.total, deal.unit_price) == (D("100.00"), D("14.29"))
+
+
+async def test_recent_trades_newest_first_named_and_guild_scoped(guilds):
+    from datetime import timedelta
+
+    from plugins.economy.materials import find_material
+    from plugins.economy.trades import recent_trades, record_trade
+    from tests.economy.conftest import ALICE, BOB, GUILD, OTHER_GUILD, T0
+
+    gold = await find_material("Gold")
+    first = await record_trade(
+        GUILD, side="sell", material=gold, quantity_scu="2", unit_price="10", actor_id=ALICE, at=T0
+    )
+    second = await record_trade(
+        GUILD,
+        side="buy",
+        material=gold,
+        quantity_scu="1",
+        total="5",
+        member_id=BOB,
+        actor_id=ALICE,
+        at=T0 + timedelta(hours=1),
+    )
+    await record_trade(
+        OTHER_GUILD,
+        side="sell",
+        material=gold,
+        quantity_scu="1",
+        unit_price="1",
+        actor_id=None,
+        at=T0,
+    )
+    found = await recent_trades(GUILD)
+    assert [(r.trade.id, r.material, r.member_name) for r in found] == [
+        (second.id, "Gold", "Bob"),
+        (first.id, "Gold", None),
+    ]
