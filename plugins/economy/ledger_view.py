@@ -93,9 +93,10 @@ def parse_account(kind: str | None, user_id: int | None = None) -> AccountRef | 
 def parse_page(text: str | None) -> int:
     if text is None or not text.strip():
         return 1
-    if not text.strip().isdigit() or not 1 <= int(text) <= 1_000_000:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= 1_000_000:
         raise InvalidInput(f"page {text!r} is not a page number (1 or more)")
-    return int(text)
+    return int(digits)
 
 
 def day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:

@@ -112,6 +112,8 @@ async def test_a_page_costs_two_queries_whatever_the_ledger_holds(guilds):
         (lambda: parse_page("0"), "not a page number"),
         (lambda: parse_page("-1"), "not a page number"),
         (lambda: parse_page("two"), "not a page number"),
+        (lambda: parse_page("²"), "not a page number"),
+        (lambda: parse_page("9" * 30), "not a page number"),
         (lambda: day_bounds(date(2026, 2, 1), date(2026, 1, 1)), "starts"),
     ],
 )
