@@ -50,8 +50,9 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the layers: [tool.importlinter] in pyproject.toml
 	DATABASE_URL=sqlite://$$(mktemp -u /tmp/redlegion-check-XXXXXX).sqlite3 \
 		$(BIN)/redlegion db makemigrations --check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .grimp_cache .import_linter_cache

@@ -1,38 +1,5 @@
-"""Time source for the bot, injectable so tests and the demo can run hours of mining in no time."""
+"""The bot's time source: the clocks of `clocks`, which the Discord stand-in shares."""
 
-from __future__ import annotations
+from clocks import Clock, SystemClock, VirtualClock
 
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """Current time, timezone-aware UTC."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class VirtualClock:
-    """A clock that only moves when told to (`advance`), for tests and the demo."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        start = start or datetime(2026, 1, 4, 18, 0, tzinfo=UTC)
-        if start.tzinfo is None:
-            raise ValueError("VirtualClock needs a timezone-aware start")
-        self._now = start.astimezone(UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, delta: timedelta | None = None, /, **kwargs: float) -> datetime:
-        """Move time forward, e.g. `clock.advance(minutes=45)`."""
-        step = delta if delta is not None else timedelta(**kwargs)
-        if step < timedelta(0):
-            raise ValueError("time does not run backwards")
-        self._now += step
-        return self._now
+__all__ = ["Clock", "SystemClock", "VirtualClock"]

@@ -134,8 +134,10 @@ class DemoContext:
 
     async def start_bot(self) -> RedLegionBot:
         assert self._runtime is not None and self._stack is not None
+        from core.standin import running_bot  # discord.py is loaded when the demo plays only
+
         self.bot = await self._stack.enter_async_context(
-            self.world.running_bot(self._runtime.settings, self._runtime.plugins)
+            running_bot(self.world, self._runtime.settings, self._runtime.plugins)
         )
         return self.bot
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.clock import Clock
+from clocks import Clock
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 SPREAD_BIT = 1 << 21  # `next` would need two million ids in one millisecond to reach it

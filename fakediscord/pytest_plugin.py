@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from core.clock import VirtualClock
+from clocks import VirtualClock
 from fakediscord.world import WORLDS, FakeDiscord
 
 

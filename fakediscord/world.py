@@ -8,11 +8,11 @@ import logging
 import secrets
 import weakref
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
-from core.clock import Clock, VirtualClock
+from clocks import Clock, VirtualClock
 from fakediscord import payloads
 from fakediscord.commands import CommandRegistry, build_command_data
 from fakediscord.entities import ADMINISTRATOR, Channel, ChannelType, Guild, Member, Role, User
@@ -31,11 +31,6 @@ from fakediscord.interactions import (
 from fakediscord.messages import CHAT_INPUT_COMMAND, DEFAULT, REPLY, Attachment, File, Message
 from fakediscord.server import Server, discord_pointed_at
 from fakediscord.settle import Delivery, ErrorLog, Watcher, handler_tasks
-
-if TYPE_CHECKING:
-    from core.bot import RedLegionBot
-    from core.config import Settings
-    from core.plugins import PluginManager
 
 log = logging.getLogger(__name__)
 
@@ -195,15 +190,6 @@ class FakeDiscord:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, self.timeout)
             self.watcher.detach(client)
-
-    def running_bot(
-        self, settings: Settings, plugins: PluginManager | None = None, **options: Any
-    ) -> contextlib.AbstractAsyncContextManager[RedLegionBot]:
-        """`async with world.running_bot(settings, plugins) as bot:` the real bot, in process,
-        on this world's clock (see `fakediscord.bot.running_bot`)."""
-        from fakediscord.bot import running_bot
-
-        return running_bot(self, settings, plugins, **options)
 
     async def _until_ready(self, client: discord.Client, task: asyncio.Task[None]) -> None:
         loop = asyncio.get_running_loop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from asyncpg import Connection
 from tortoise import Tortoise, connections
@@ -13,11 +13,25 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from core.errors import DatabaseOutage, DatabaseUnavailable, UnsupportedDatabase
-from core.plugin_spec import PluginSpec
 from core.redaction import mask_url
 
 SUPPORTED_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 CORE_APP = {"models": ["core.models"], "migrations": "core.migrations"}
+
+
+class AppSpec(Protocol):
+    """What the storage layer needs of a plugin to make it a Tortoise app: its name, its models
+    module and its migrations package (core's `PluginSpec` is one). A protocol, so storage
+    depends on no plugin machinery above it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def models(self) -> str | None: ...
+
+    @property
+    def migrations(self) -> str | None: ...
 
 
 def backend_of(url: str) -> str:
@@ -60,7 +74,7 @@ def connection_config(url: str) -> dict[str, Any]:
     return config
 
 
-def tortoise_config(url: str, plugins: Iterable[PluginSpec]) -> dict[str, Any]:
+def tortoise_config(url: str, plugins: Iterable[AppSpec]) -> dict[str, Any]:
     apps: dict[str, dict[str, Any]] = {"core": dict(CORE_APP)}
     for spec in plugins:
         if spec.models:  # a plugin without tables is no Tortoise app
@@ -81,7 +95,7 @@ class Database:
     one task's contextvars would not be seen by the others.
     """
 
-    def __init__(self, url: str, plugins: Iterable[PluginSpec] = ()) -> None:
+    def __init__(self, url: str, plugins: Iterable[AppSpec] = ()) -> None:
         self.url = url
         self.backend = backend_of(url)
         self.plugins = list(plugins)

@@ -22,6 +22,7 @@ import pytest
 from core.config import Settings
 from core.models import Guild as GuildRow
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import Channel, FakeDiscord, Guild, Member
 from storage import Database, migrations
 from tests.support import NO_UEX_SYNC, make_settings
@@ -87,7 +88,7 @@ async def test_third_party_plugin_end_to_end(
 
     org = build_org(fake_discord)
     settings = org_settings(org, hello_plugins)
-    async with fake_discord.serve(), fake_discord.running_bot(settings, hello_plugins):
+    async with fake_discord.serve(), running_bot(fake_discord, settings, hello_plugins):
         synced = fake_discord.commands.syncs[-1].names
         assert {"hello", "plugins", "roles"} <= set(synced)
 
@@ -115,7 +116,7 @@ async def test_admin_switches_a_plugin_at_runtime(
 
     org = build_org(fake_discord)
     settings = org_settings(org, hello_plugins)
-    async with fake_discord.serve(), fake_discord.running_bot(settings, hello_plugins):
+    async with fake_discord.serve(), running_bot(fake_discord, settings, hello_plugins):
         denied = await org.pilot_on.slash("plugins disable", plugin="hello")
         assert denied.ephemeral
         assert "/plugins disable needs the admin level; you have member" in denied.content
@@ -143,7 +144,7 @@ async def test_unexpected_error_is_logged_with_an_id_the_member_sees(
 
     org = build_org(fake_discord)
     settings = org_settings(org, hello_plugins)
-    async with fake_discord.serve(), fake_discord.running_bot(settings, hello_plugins):
+    async with fake_discord.serve(), running_bot(fake_discord, settings, hello_plugins):
         await Greeting.all().delete()
         original = Greeting.create
 
@@ -246,7 +247,7 @@ async def test_guild_joined_while_running_keeps_members_in_step(
 
     org = build_org(fake_discord)
     settings = org_settings(org, hello_plugins)
-    async with fake_discord.serve(), fake_discord.running_bot(settings, hello_plugins):
+    async with fake_discord.serve(), running_bot(fake_discord, settings, hello_plugins):
         late = fake_discord.guild("Late Guild")
         newbie = await late.add_member("Newbie")
         assert await GuildRow.filter(id=late.id, name="Late Guild").exists()

@@ -13,6 +13,7 @@ import pytest
 
 from core.models import CommandDigest
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import FakeDiscord
 from fakediscord.errors import CommandUnavailable
 from storage import Database
@@ -30,15 +31,15 @@ async def test_a_restart_with_the_same_commands_does_not_sync_again(db: Database
     world.guild("Red Legion")
     settings = make_settings()
     async with world.serve():
-        async with world.running_bot(settings, everything()):
+        async with running_bot(world, settings, everything()):
             pass
         assert [s.guild_id for s in world.commands.syncs] == [None]
-        async with world.running_bot(settings, everything()):
+        async with running_bot(world, settings, everything()):
             pass
         assert len(world.commands.syncs) == 1, "unchanged tree: nothing published"
         # a plugin fewer: the tree changed, so it is published, once
-        async with world.running_bot(
-            settings, PluginManager(builtins=ECONOMY_ONLY, entry_point_group=None)
+        async with running_bot(
+            world, settings, PluginManager(builtins=ECONOMY_ONLY, entry_point_group=None)
         ):
             pass
         assert len(world.commands.syncs) == 2
@@ -53,7 +54,7 @@ async def test_commands_missing_on_discord_are_published_though_the_digest_match
     for round_ in (1, 2):
         world = FakeDiscord()
         world.guild("Red Legion")
-        async with world.serve(), world.running_bot(settings, everything()):
+        async with world.serve(), running_bot(world, settings, everything()):
             pass
         assert [s.guild_id for s in world.commands.syncs] == [None], f"start {round_}"
         assert "mining" in {c["name"] for c in world.commands.list(None)}
@@ -65,7 +66,7 @@ async def test_guild_scope_syncs_each_listed_guild_once(db: Database):
     settings = make_settings({"commands": {"scope": "guilds", "guilds": [first.id, second.id]}})
     async with world.serve():
         for _ in range(2):
-            async with world.running_bot(settings, everything()):
+            async with running_bot(world, settings, everything()):
                 pass
     assert sorted(s.guild_id for s in world.commands.syncs) == sorted([first.id, second.id])
 
@@ -82,7 +83,7 @@ async def test_officer_only_commands_are_hidden_until_the_server_allows_the_role
     settings = make_settings(
         {"guilds": {str(guild.id): {"roles": {"treasurer": [treasurer_role.id]}}}}
     )
-    async with world.serve(), world.running_bot(settings, everything(), allow_mapped_roles=False):
+    async with world.serve(), running_bot(world, settings, everything(), allow_mapped_roles=False):
         published = {c["name"]: c for c in world.commands.list(None)}
         hidden = {n for n, c in published.items() if c["default_member_permissions"] is not None}
         # every subcommand of these needs officer or more; the others have some for members
@@ -115,7 +116,7 @@ async def test_help_lists_what_the_caller_may_use_here(db: Database):
             }
         }
     )
-    async with world.serve(), world.running_bot(settings, everything()):
+    async with world.serve(), running_bot(world, settings, everything()):
         member_help = await mia.slash("help")
         officer_help = await otto.slash("help")
     assert member_help.ephemeral

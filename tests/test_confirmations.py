@@ -13,6 +13,7 @@ import pytest
 
 from core import confirm
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import BotError, FakeDiscord, FakeDiscordError, Guild, Member, Reply
 from plugins.economy.models import Entry, Transaction
 from plugins.loans.models import Loan
@@ -57,7 +58,7 @@ async def org(fake_discord: FakeDiscord, db: Database) -> AsyncIterator[Org]:
             }
         }
     )
-    async with world.serve(), world.running_bot(settings, PluginManager(entry_point_group=None)):
+    async with world.serve(), running_bot(world, settings, PluginManager(entry_point_group=None)):
         for hidden in ("trade",):  # opened to @everyone: the bot's own check decides
             world.commands.allow_role(guild.id, hidden, guild.id)
         yield scene

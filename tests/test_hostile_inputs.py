@@ -24,6 +24,7 @@ from tortoise import Tortoise
 from core.bot import RedLegionBot
 from core.options import leaf_commands, parameters
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import BotError, Channel, FakeDiscord, File, Guild, Member, Role
 from storage import Database
 from tests.support import make_settings
@@ -101,7 +102,7 @@ async def scene(fake_discord: FakeDiscord, db: Database) -> AsyncIterator[Scene]
     )
     async with (
         world.serve(),
-        world.running_bot(settings, PluginManager(entry_point_group=None)) as bot,
+        running_bot(world, settings, PluginManager(entry_point_group=None)) as bot,
     ):
         yield Scene(world, guild, boss, ace, rocks, org, bot)
 

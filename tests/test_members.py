@@ -9,6 +9,7 @@ from core.bot import RedLegionBot
 from core.members import KnownMembers, MemberInfo, ensure_guild, member_left, upsert_members
 from core.models import Guild, GuildMembership, User
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import FakeDiscord
 from fakediscord.pytest_plugin import fake_discord
 from storage import Database
@@ -87,7 +88,7 @@ async def test_start_up_syncs_hold_a_bounded_share_of_the_pool(
 
     monkeypatch.setattr(members, "upsert_members", slow_upsert)
     plugins = PluginManager(entry_point_group=None)
-    async with fake_discord.serve(), fake_discord.running_bot(make_settings({}, plugins), plugins):
+    async with fake_discord.serve(), running_bot(fake_discord, make_settings({}, plugins), plugins):
         for _ in range(500):
             if await Guild.all().count() == 8 and running == 0:
                 break

@@ -22,6 +22,7 @@ from core import confirm
 from core.bot import RedLegionBot
 from core.mentions import NOBODY, about
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import Channel, FakeDiscord, File, Guild, Member, Role
 from fakediscord.errors import NoResponse
 from plugins.economy.models import Transaction
@@ -72,7 +73,7 @@ async def scene(fake_discord: FakeDiscord, db: Database) -> AsyncIterator[Scene]
         }
     )
     plugins = PluginManager(entry_point_group=None)
-    async with world.serve(), world.running_bot(settings, plugins) as bot:
+    async with world.serve(), running_bot(world, settings, plugins) as bot:
         yield Scene(world, guild, alpha, boss, mallory, victim, pingable, bot)
 
 

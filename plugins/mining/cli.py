@@ -11,7 +11,7 @@ from core.runtime import Runtime, add_database_option
 
 
 async def cmd_report(args: argparse.Namespace, runtime: Runtime) -> int:
-    from plugins.mining.report import write_event_report
+    from plugins.mining.report_pdf import write_event_report
 
     async with runtime.open_database(args.database_url):
         settings = runtime.settings.plugin_settings("mining", args.guild)

@@ -26,7 +26,7 @@ from plugins.mining import (
     expenses,
     formatting,
     payroll,
-    report,
+    report_pdf,
     yields,
 )
 from plugins.mining.models import EventStatus
@@ -530,12 +530,12 @@ class ReportGroup(app_commands.Group, name="report", description="Mining reports
         guild_id = _guild(interaction)
         found = await events.get_event(guild_id, event)  # before deferring: refusals stay private
         await interaction.response.defer(thinking=True)
-        data = await report.event_pdf(
+        data = await report_pdf.event_pdf(
             guild_id, found.id, settings=_settings(interaction), now=_now(interaction)
         )
         await interaction.followup.send(
             f"Report of **{events.label(found)}**.",
-            file=discord.File(io.BytesIO(data), filename=report.file_name(found)),
+            file=discord.File(io.BytesIO(data), filename=report_pdf.file_name(found)),
         )
 
 

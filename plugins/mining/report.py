@@ -1,15 +1,13 @@
 """An event's report: facts, participants with time, share and payout, yields, expenses, cut.
 
-`gather` reads everything the PDF shows; `event_pdf` renders it and sets `pdf_generated`.
+`gather` reads everything the PDF shows; `report_pdf` renders it (and sets `pdf_generated`).
 Before payroll is committed the figures are the preview's (the PDF says so).
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 from core.errors import UserError
 from core.models import Guild
@@ -81,36 +79,3 @@ async def gather(guild_id: int, event_id: int, *, settings: object, now: datetim
         status,
         tuple(await adjustments(guild_id, event.id)),
     )
-
-
-async def event_pdf(guild_id: int, event_id: int, *, settings: object, now: datetime) -> bytes:
-    """The event's PDF; marks the event `pdf_generated`."""
-    from plugins.mining.report_pdf import render
-
-    report = await gather(guild_id, event_id, settings=settings, now=now)
-    data = render(report)
-    await MiningEvent.filter(id=report.event.id, guild_id=guild_id).update(pdf_generated=True)
-    return data
-
-
-def file_name(event: MiningEvent) -> str:
-    return f"mining_event_{event.id}_{event.event_date:%Y%m%d}.pdf"
-
-
-async def write_event_report(
-    guild_id: int,
-    event_id: int,
-    out: Path,
-    *,
-    settings: object,
-    now: datetime | None = None,
-) -> int:
-    """Write the PDF to a file; returns its size in bytes."""
-    data = await event_pdf(guild_id, event_id, settings=settings, now=now or datetime.now(UTC))
-
-    def write() -> None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-
-    await asyncio.to_thread(write)
-    return len(data)

@@ -1,10 +1,16 @@
-"""The event report as a PDF (reportlab): tables and a chart of time per participant."""
+"""The event report as a PDF (reportlab): tables and a chart of time per participant.
+
+`event_pdf` gathers the report (`plugins.mining.report`), renders it and marks the event
+`pdf_generated`; `write_event_report` writes it to a file for the CLI.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -15,7 +21,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from plugins.economy.pdf_look import RED, fit_axis, markup, money, nothing_to_show, table
-from plugins.mining.report import EventReport
+from plugins.mining.models import MiningEvent
+from plugins.mining.report import EventReport, gather
 from plugins.mining.timeline import hms
 
 CHART_MAX = 40  # bars in the time chart; the longest stays first
@@ -291,3 +298,34 @@ def _expenses(report: EventReport, width: float, styles: StyleSheet1) -> KeepTog
         )
     )
     return KeepTogether([heading, table])
+
+
+async def event_pdf(guild_id: int, event_id: int, *, settings: object, now: datetime) -> bytes:
+    """The event's PDF; marks the event `pdf_generated`."""
+    report = await gather(guild_id, event_id, settings=settings, now=now)
+    data = render(report)
+    await MiningEvent.filter(id=report.event.id, guild_id=guild_id).update(pdf_generated=True)
+    return data
+
+
+def file_name(event: MiningEvent) -> str:
+    return f"mining_event_{event.id}_{event.event_date:%Y%m%d}.pdf"
+
+
+async def write_event_report(
+    guild_id: int,
+    event_id: int,
+    out: Path,
+    *,
+    settings: object,
+    now: datetime | None = None,
+) -> int:
+    """Write the PDF to a file; returns its size in bytes."""
+    data = await event_pdf(guild_id, event_id, settings=settings, now=now or datetime.now(UTC))
+
+    def write() -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+
+    await asyncio.to_thread(write)
+    return len(data)

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from core import confirm
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import FakeDiscord, File, Guild, Member
 from plugins.economy import ledger
 from plugins.economy.ledger import EXPENSES, INCOME, TREASURY, Line, TxKind, member
@@ -60,7 +61,7 @@ async def org(db: Database) -> AsyncIterator[Org]:
         }
     )
     plugins = PluginManager(builtins=("plugins.economy.plugin",), entry_point_group=None)
-    async with world.serve(), world.running_bot(settings, plugins):
+    async with world.serve(), running_bot(world, settings, plugins):
         for hidden in ("trade", "report"):  # opened to @everyone: the bot's own check refuses
             world.commands.allow_role(guild.id, hidden, guild.id)
         yield scene

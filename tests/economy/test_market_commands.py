@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import FakeDiscord
 from fakeuex import FakeUex
 from plugins.economy.market import sync_now, sync_state
@@ -41,7 +42,7 @@ async def test_price_check_shows_the_best_three_places_with_system_and_age(
     tess, mia = guild.member("Tess", roles=[treasurer]), guild.member("Mia")
     settings = make_settings({"guilds": {str(guild.id): {"roles": {"treasurer": [treasurer.id]}}}})
     plugins = PluginManager(builtins=ECONOMY, entry_point_group=None)
-    async with world.serve(), world.running_bot(settings, plugins):
+    async with world.serve(), running_bot(world, settings, plugins):
         before = await mia.slash("price check", material="Laranite")
         assert "Best places to sell" not in before.text
         assert "UEX prices read" in before.text and "never" in before.text
@@ -78,7 +79,7 @@ async def test_the_bot_syncs_in_the_background_when_turned_on(db: Database, uex:
     world.guild("Red Legion")
     settings = make_settings({"economy": {"uex_sync_minutes": 60, "uex_base_url": uex.base_url}})
     plugins = PluginManager(builtins=ECONOMY, entry_point_group=None)
-    async with world.serve(), world.running_bot(settings, plugins):
+    async with world.serve(), running_bot(world, settings, plugins):
         for _ in range(400):
             state = await sync_state()
             if state is not None and state.last_success_at is not None:
@@ -96,7 +97,7 @@ async def test_test_bots_never_reach_uex(db: Database):
     world.guild("Red Legion")
     settings = make_settings()
     assert settings.plugin_settings("economy").uex_sync_minutes == 0
-    async with world.serve(), world.running_bot(settings, PluginManager(entry_point_group=None)):
+    async with world.serve(), running_bot(world, settings, PluginManager(entry_point_group=None)):
         assert not [t for t in asyncio.all_tasks() if t.get_name() == "economy-uex-sync"]
 
 

@@ -6,6 +6,7 @@ import discord
 
 from core.config import Settings
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import FakeDiscord
 from storage import Database
 from tests.fakediscord.conftest import build_scene
@@ -18,7 +19,7 @@ async def test_the_bot_starts_syncs_and_answers(
     plugins = PluginManager(builtins=(), entry_point_group=None)
     scene = build_scene(fake_discord)
     scene.officer.permissions = discord.Permissions(administrator=True).value
-    async with fake_discord.serve(), fake_discord.running_bot(settings, plugins) as bot:
+    async with fake_discord.serve(), running_bot(fake_discord, settings, plugins) as bot:
         assert bot.clock is fake_discord.clock
         synced = fake_discord.commands.syncs[-1]
         assert synced.guild_id is None and "plugins" in synced.names

@@ -17,6 +17,7 @@ from core import confirm
 from core.bot import RedLegionBot
 from core.members import MemberInfo, ensure_guild, upsert_members
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import Channel, FakeDiscord, Guild, Member
 from fakediscord.pytest_plugin import fake_discord
 from plugins.economy.models import Transaction
@@ -88,7 +89,7 @@ def scene(fake_discord: FakeDiscord) -> Scene:
 async def bot(scene: Scene, db: Database) -> AsyncIterator[RedLegionBot]:
     settings = make_settings(scene.settings_data)
     plugins = PluginManager(builtins=PLUGINS, entry_point_group=None)
-    async with scene.world.serve(), scene.world.running_bot(settings, plugins) as running:
+    async with scene.world.serve(), running_bot(scene.world, settings, plugins) as running:
         yield running
 
 
@@ -266,7 +267,7 @@ async def test_no_commands_where_loans_are_off(fake_discord: FakeDiscord, db: Da
     scene.settings_data["guilds"][scene.guild.id]["plugins"] = {"loans": False}
     settings = make_settings(scene.settings_data)
     plugins = PluginManager(builtins=PLUGINS, entry_point_group=None)
-    async with fake_discord.serve(), fake_discord.running_bot(settings, plugins) as bot:
+    async with fake_discord.serve(), running_bot(fake_discord, settings, plugins) as bot:
         reply = await scene.bob.slash("loan request", amount="10")
         assert reply.ephemeral and "loans plugin is turned off" in reply.text
         scene.world.clock.advance(days=400)
@@ -291,7 +292,7 @@ async def test_the_bot_checks_overdue_loans_when_it_starts(fake_discord: FakeDis
         at=long_ago,
     )
     plugins = PluginManager(builtins=PLUGINS, entry_point_group=None)
-    async with fake_discord.serve(), fake_discord.running_bot(settings, plugins):
+    async with fake_discord.serve(), running_bot(fake_discord, settings, plugins):
         for _ in range(200):
             if scene.notices.messages:
                 break
@@ -322,7 +323,7 @@ async def test_stopping_the_bot_mid_check_logs_no_traceback(
 
     monkeypatch.setattr(watch, "mark_overdue", stopped_database)
     caplog.set_level(logging.INFO, logger="plugins.loans")
-    async with fake_discord.serve(), fake_discord.running_bot(settings, plugins) as bot:
+    async with fake_discord.serve(), running_bot(fake_discord, settings, plugins) as bot:
         round_ = asyncio.create_task(check_all(bot))
         await inside.wait()
         await bot.close()
@@ -346,7 +347,7 @@ async def test_a_failing_guild_is_logged_and_the_others_checked(
         raise OperationalError("the database is away")
 
     monkeypatch.setattr(watch, "mark_overdue", failing)
-    async with fake_discord.serve(), fake_discord.running_bot(settings, plugins) as bot:
+    async with fake_discord.serve(), running_bot(fake_discord, settings, plugins) as bot:
         assert await check_all(bot) == []
         assert len(checked) == len(bot.guilds) == 2
     failures = [r for r in caplog.records if r.name == "plugins.loans.watch"]

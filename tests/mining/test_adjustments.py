@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import InvalidInput, InvalidState, NotFound
-from plugins.mining import adjustments, events, payroll, report, yields
+from plugins.mining import adjustments, events, payroll, report_pdf, yields
 from plugins.mining.models import MiningEvent, MiningMemberTime
 from plugins.mining.settings import MiningSettings
 from plugins.mining.yields import YieldInput
@@ -98,7 +98,7 @@ async def test_zero_takes_a_member_out_of_payroll_and_keeps_the_record(world, vo
 async def test_the_report_lists_every_time_set_by_hand(world, voice):
     event_id = await ended_op(voice)
     await set_time(event_id, BOB, 60, "client dropped & rejoined <late>")
-    text = text_of(await report.event_pdf(GUILD, event_id, settings=RULES, now=at(80)))
+    text = text_of(await report_pdf.event_pdf(GUILD, event_id, settings=RULES, now=at(80)))
     assert "Time set by officers" in text
     assert "client dropped & rejoined <late>" in text
     assert "set by hand" in text

@@ -14,6 +14,7 @@ import pytest
 from core import confirm
 from core.bot import RedLegionBot
 from core.plugins import PluginManager
+from core.standin import running_bot
 from fakediscord import Channel, FakeDiscord, File, Guild, Member
 from plugins.economy import ledger
 from plugins.mining.models import MiningEvent, MiningParticipation, MiningPayout, MiningYield
@@ -69,7 +70,7 @@ async def op(fake_discord: FakeDiscord, db: Database) -> AsyncIterator[Op]:
         }
     )
     plugins = PluginManager(entry_point_group=None)
-    async with world.serve(), world.running_bot(settings, plugins) as bot:
+    async with world.serve(), running_bot(world, settings, plugins) as bot:
         yield Op(
             world,
             guild,
@@ -299,7 +300,7 @@ async def test_restart_mid_op_reconciles_voice(op: Op, fake_discord: FakeDiscord
     await bishop.leave()  # while the bot is down
     await cricket.join(op.refinery)
     op.minutes(5)
-    async with fake_discord.running_bot(settings, plugins):
+    async with running_bot(fake_discord, settings, plugins):
         restart_at = op.world.clock.now()
         rows = (
             await MiningParticipation.filter(event_id=event)

@@ -49,7 +49,7 @@ async def sunday_op(voice) -> int:
 
 async def test_pdf_before_payroll_is_a_marked_preview(world, voice):
     event_id = await sunday_op(voice)
-    data = await report.event_pdf(GUILD, event_id, settings=RULES, now=at(130))
+    data = await report_pdf.event_pdf(GUILD, event_id, settings=RULES, now=at(130))
     text = text_of(data)
     assert "Mining event #" in text and "Sunday Mining" in text
     assert "Preview: payroll has not been committed" in text
@@ -61,7 +61,7 @@ async def test_pdf_after_payroll_shows_everything(world, voice, tmp_path: Path):
     await payroll.commit(GUILD, event_id, settings=RULES, at=at(130))
     await payroll.mark_paid(GUILD, event_id, user_id=ALICE, at=at(140))
     out = tmp_path / "op.pdf"
-    size = await report.write_event_report(GUILD, event_id, out, settings=RULES, now=at(150))
+    size = await report_pdf.write_event_report(GUILD, event_id, out, settings=RULES, now=at(150))
     assert size == out.stat().st_size > 2000
     text = text_of(out.read_bytes())
     for expected in (
@@ -89,14 +89,14 @@ async def test_pdf_after_payroll_shows_everything(world, voice, tmp_path: Path):
 
 async def test_pdf_of_a_planned_event_says_there_is_no_payroll(world):
     event = await events.create_event(GUILD, at=at())
-    text = text_of(await report.event_pdf(GUILD, event.id, settings=RULES, now=at()))
+    text = text_of(await report_pdf.event_pdf(GUILD, event.id, settings=RULES, now=at()))
     assert "The event is planned: no payroll." in text and "Nobody took part." in text
 
 
 async def test_pdf_of_another_guilds_event_is_not_found(world):
     theirs = await events.create_event(OTHER_GUILD, at=at())
     with pytest.raises(NotFound):
-        await report.event_pdf(GUILD, theirs.id, settings=RULES, now=at())
+        await report_pdf.event_pdf(GUILD, theirs.id, settings=RULES, now=at())
     assert not (await events.get_event(OTHER_GUILD, theirs.id)).pdf_generated
 
 
@@ -119,7 +119,7 @@ async def test_markup_in_names_reasons_and_memos_is_shown_as_typed(world, voice)
     await expenses.add_expense(
         GUILD, event.id, amount="10", paid_by=BOB, kind="fuel", description="<a href=x>fuel</a>"
     )
-    data = await report.event_pdf(GUILD, event.id, settings=RULES, now=at(70))
+    data = await report_pdf.event_pdf(GUILD, event.id, settings=RULES, now=at(70))
     assert_literal_and_linkless(data, [*HOSTILE, "<i>bring</i> & <font size=80>", "<a href=x>fuel"])
 
 

@@ -1,4 +1,9 @@
-"""Running the real Red Legion bot against the stand-in, in this process, on the world's clock."""
+"""Running the real Red Legion bot against the Discord stand-in, in this process, on the world's
+clock: for the demo and the tests.
+
+It lives on the bot's side: the stand-in (`fakediscord`) knows no bot code, so it can be read,
+tested and reused alone, and the bot's layers never import back into it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from core.bot import RedLegionBot
+from core.config import Settings
+from core.plugins import PluginManager
+
 if TYPE_CHECKING:
-    from core.bot import RedLegionBot
-    from core.config import Settings
-    from core.plugins import PluginManager
     from fakediscord.world import FakeDiscord
 
 
@@ -30,9 +36,6 @@ async def running_bot(
     With `allow_mapped_roles`, the roles `settings` maps to a level are allowed on the commands
     Discord hides from members, as the README tells a server admin to do (Integrations).
     """
-    from core.bot import RedLegionBot
-    from core.plugins import PluginManager
-
     options.setdefault("guild_ready_timeout", 0.05)
     bot = RedLegionBot(settings, plugins or PluginManager(), clock=world.clock, **options)
     async with world.run_client(bot):
