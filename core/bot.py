@@ -113,7 +113,7 @@ class RedLegionTree(app_commands.CommandTree["RedLegionBot"]):
                 await interaction.response.autocomplete([])
             return
         if isinstance(original, UserError):
-            message = original.message
+            message = mentions.render(original)  # its members as mentions, pinging nobody
         elif isinstance(original, app_commands.AppCommandError) and not isinstance(
             error, app_commands.CommandInvokeError
         ):

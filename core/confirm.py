@@ -123,7 +123,7 @@ class Confirmation(discord.ui.View):
             done = await self.action(interaction)
         except UserError as exc:
             await interaction.edit_original_response(
-                content=self.text(f"Confirmed by {who}, but **not done**: {exc.message}"),
+                content=self.text(f"Confirmed by {who}, but **not done**: {mentions.render(exc)}"),
                 allowed_mentions=QUIET,
             )
             return

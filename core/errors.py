@@ -2,13 +2,58 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A member a message names: the id always, the name when the service has it at hand.
+
+    Services name members with this, never with Discord markup: each face renders it its own
+    way (Discord as a mention, `core.mentions.render`; the CLI and the logs as `plain`; a web
+    page as the escaped name it looks up), so a service does not know who reads it.
+    """
+
+    user_id: int
+    name: str | None = None
+
+    def plain(self) -> str:
+        return self.name if self.name else f"member {self.user_id}"
+
 
 class UserError(Exception):
-    """A failure the user can act on; its message is shown to them as is."""
+    """A failure the user can act on; its message is shown to them as is.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    The message is given as parts: text, and `MemberRef`s for the members it names
+    (`NotFound(MemberRef(uid), " is not a member of this server")`). `message` is the plain
+    rendering (names, or `member ID`); a face renders the members its way with `render`.
+    """
+
+    def __init__(self, *parts: str | MemberRef) -> None:
+        self.parts: tuple[str | MemberRef, ...] = parts
+        self.message = self.render(MemberRef.plain)
+        super().__init__(self.message)
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        """The ids of the members the message names, in order, each once."""
+        ids = (p.user_id for p in self.parts if isinstance(p, MemberRef))
+        return tuple(dict.fromkeys(ids))
+
+    def render(self, member: Callable[[MemberRef], str]) -> str:
+        """The message with each member written by `member`."""
+        return "".join(p if isinstance(p, str) else member(p) for p in self.parts)
+
+    def prefixed(self, prefix: str) -> UserError:
+        """The same error (same type, same members) with `prefix` before its message: where
+        in a file or a command the problem is."""
+        error = copy.copy(self)
+        error.parts = (prefix, *self.parts)
+        error.message = error.render(MemberRef.plain)
+        error.args = (error.message,)
+        return error
 
 
 class NotFound(UserError):

@@ -9,7 +9,11 @@ loan was approved, the member whose time was set) passes `about(...)` for exactl
 
 from __future__ import annotations
 
+import re
+
 import discord
+
+from core.errors import MemberRef, UserError
 
 NOBODY = discord.AllowedMentions.none()
 
@@ -21,3 +25,29 @@ def about(*user_ids: int | None) -> discord.AllowedMentions:
     return discord.AllowedMentions(
         everyone=False, roles=False, replied_user=False, users=[discord.Object(id=i) for i in ids]
     )
+
+
+def mention(member: MemberRef | int) -> str:
+    """How Discord writes a member: `<@id>`, shown as their name in the member's client (what
+    it pings is up to the message's allowed mentions, NOBODY unless `about`)."""
+    user_id = member.user_id if isinstance(member, MemberRef) else member
+    return f"<@{user_id}>"
+
+
+def render(error: UserError) -> str:
+    """A UserError as Discord shows it: the members it names as mentions."""
+    return error.render(mention)
+
+
+USER = re.compile(r"<@!?(\d{1,20})>")
+
+
+def user_id(text: str) -> int | None:
+    """The user id of a mention (`<@123…>`, `<@!123…>`) or of bare digits; None if `text` is
+    neither. Reading mentions is the Discord face's job: services take ids."""
+    text = text.strip()
+    if match := USER.fullmatch(text):
+        return int(match.group(1))
+    if text.isdigit() and len(text) <= 20:
+        return int(text)
+    return None

@@ -36,7 +36,7 @@ from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState, MemberRef, NotFound
 from core.models import Guild, User
 from core.money import to_amount
 from plugins.economy.models import Account, Entry, Transaction
@@ -88,7 +88,7 @@ class AccountRef:
 
     def __str__(self) -> str:
         label = str(self.kind).replace("_", " ")
-        return label if self.user_id is None else f"{label} of <@{self.user_id}>"
+        return label if self.user_id is None else f"{label} of member {self.user_id}"
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,7 @@ async def _refuse_unknown(guild_id: int, refs: Iterable[AccountRef]) -> None:
     if user_ids:
         known = set(await User.filter(id__in=user_ids).values_list("id", flat=True))
         if unknown := sorted(user_ids - known):
-            raise NotFound(f"member <@{unknown[0]}> is not known to the bot")
+            raise NotFound(MemberRef(unknown[0]), " is not known to the bot")
 
 
 # -- posting -------------------------------------------------------------------------------

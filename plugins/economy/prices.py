@@ -219,7 +219,7 @@ def _price(value: Any, position: str, column: str) -> Decimal | None:
     try:
         price = check_price(value, what=column)
     except InvalidInput as exc:
-        raise InvalidInput(f"{position}: {exc.message}") from None
+        raise exc.prefixed(f"{position}: ") from None
     return price or None
 
 

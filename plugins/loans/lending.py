@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from core.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from core.errors import InvalidInput, InvalidState, MemberRef, NotFound, PermissionDenied
 from core.models import GuildMembership
 from core.money import to_amount
 from plugins.loans import postings
@@ -58,9 +58,11 @@ async def _check_membership(guild_id: int, borrower_id: int, settings: LoansSett
         .first()
     )
     if membership is None or not membership.is_active:
-        raise NotFound(f"<@{borrower_id}> is not a member of this server")
+        raise NotFound(MemberRef(borrower_id), " is not a member of this server")
     if settings.members_only and not membership.is_org_member:
-        raise PermissionDenied(f"only org members may borrow, and <@{borrower_id}> is not one")
+        raise PermissionDenied(
+            "only org members may borrow, and ", MemberRef(borrower_id), " is not one"
+        )
 
 
 async def _check_borrower(guild_id: int, borrower_id: int, settings: LoansSettings) -> None:
@@ -71,8 +73,9 @@ async def _check_borrower(guild_id: int, borrower_id: int, settings: LoansSettin
     ).count()
     if open_loans >= settings.max_open_loans:
         raise InvalidState(
-            f"<@{borrower_id}> already has {open_loans} open loan(s) (requested, active or "
-            f"defaulted) and this server allows {settings.max_open_loans}"
+            MemberRef(borrower_id),
+            f" already has {open_loans} open loan(s) (requested, active or "
+            f"defaulted) and this server allows {settings.max_open_loans}",
         )
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from core.errors import InvalidInput, InvalidState, PermissionDenied
+from core.errors import InvalidInput, InvalidState, MemberRef, PermissionDenied
 from core.money import fmt, to_amount
 from plugins.loans import postings
 from plugins.loans.lending import aware
@@ -49,8 +49,9 @@ async def repay(
         loan = await get_loan(guild_id, loan_id, for_update=True)
         if loan.borrower_id != payer_id and not for_others:
             raise PermissionDenied(
-                f"loan #{loan.id} is <@{loan.borrower_id}>'s: only they or a treasurer can "
-                "record a payment on it"
+                f"loan #{loan.id} is ",
+                MemberRef(loan.borrower_id),
+                "'s: only they or a treasurer can record a payment on it",
             )
         if loan.status not in REPAYABLE_STATUSES:
             raise InvalidState(f"loan #{loan.id} is {loan.status}: there is nothing to repay")

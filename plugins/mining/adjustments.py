@@ -15,7 +15,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState, MemberRef, NotFound
 from core.models import GuildMembership, User
 from plugins.mining.events import get_event
 from plugins.mining.models import EventStatus, MiningMemberTime
@@ -87,7 +87,7 @@ async def set_time(
             )
         membership = await GuildMembership.get_or_none(guild_id=guild_id, user_id=user_id)
         if membership is None:
-            raise NotFound(f"<@{user_id}> is not a member of this server known to the bot.")
+            raise NotFound(MemberRef(user_id), " is not a member of this server known to the bot.")
         if event.times_min_session_seconds is None:  # ended before times were kept
             await freeze_times(event, min_session_seconds=min_session_seconds)
         seconds = minutes * 60

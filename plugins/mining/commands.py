@@ -15,7 +15,8 @@ import discord
 from discord import app_commands
 
 from core import confirm, uploads
-from core.mentions import about
+from core.errors import InvalidInput
+from core.mentions import about, user_id
 from core.money import fmt
 from core.permissions import Level, requires
 from plugins.economy.materials import search_materials
@@ -43,6 +44,15 @@ MODE_CHOICES = [
     app_commands.Choice(name="equal shares", value="equal"),
 ]
 KIND_CHOICES = [app_commands.Choice(name=k, value=k) for k in expenses.KINDS]
+
+
+def member_in_file(text: str) -> int:
+    """The member column of an uploaded yield file, as Discord users write a member: an id
+    or a mention (`<@123…>`), read here so the service takes ids."""
+    found = user_id(text)
+    if found is None:
+        raise InvalidInput(f"member {text!r} is not a member id or mention")
+    return found
 
 
 def _guild(interaction: Interaction) -> int:
@@ -298,7 +308,7 @@ class YieldGroup(app_commands.Group, name="yield", description="What the op mine
     @app_commands.autocomplete(event=event_choices(*RUNNING))
     async def import_(self, interaction: Interaction, event: int, file: discord.Attachment) -> None:
         data = await uploads.read_attachment(file, limit=yields.MAX_FILE_BYTES)
-        items = yields.parse_yield_file(file.filename, data)
+        items = yields.parse_yield_file(file.filename, data, member=member_in_file)
         batch = await yields.add_yields(
             _guild(interaction),
             event,

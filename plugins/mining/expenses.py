@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, MemberRef, NotFound
 from core.models import GuildMembership
 from core.money import to_amount
 from plugins.mining.models import MiningExpense
@@ -50,7 +50,7 @@ async def add_expense(
     async with in_transaction():
         event = await locked_event(guild_id, event_id, doing="expenses can be recorded")
         if not await GuildMembership.exists(guild_id=guild_id, user_id=paid_by):
-            raise NotFound(f"<@{paid_by}> is not a member of this server known to the bot.")
+            raise NotFound(MemberRef(paid_by), " is not a member of this server known to the bot.")
         return await MiningExpense.create(
             event_id=event.id,
             kind=kind,

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from tortoise.transactions import in_transaction
 
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState, MemberRef, NotFound
 from core.models import GuildMembership
 from core.money import cents, split
 from plugins.economy import ledger
@@ -492,9 +492,12 @@ async def mark_paid(
     owed = await query.filter(status=PayoutStatus.OWED).order_by("id")
     if not owed:
         if user_id is not None and not await query.exists():
-            raise NotFound(f"<@{user_id}> has no payout in event #{event.id}.")
-        who = f"<@{user_id}>'s payout" if user_id is not None else "Every payout"
-        raise InvalidState(f"{who} of event #{event.id} is already paid.")
+            raise NotFound(MemberRef(user_id), f" has no payout in event #{event.id}.")
+        if user_id is not None:
+            raise InvalidState(
+                MemberRef(user_id), f"'s payout of event #{event.id} is already paid."
+            )
+        raise InvalidState(f"Every payout of event #{event.id} is already paid.")
     paid_ids = []
     for payout in owed:
         async with in_transaction():
@@ -535,7 +538,7 @@ async def set_donation(guild_id: int, event_id: int, user_id: int, donate: bool 
         if event.status == EventStatus.CANCELLED:
             raise InvalidState(f"Event #{event.id} is cancelled: there is nothing to donate.")
         if not await GuildMembership.exists(guild_id=guild_id, user_id=user_id):
-            raise NotFound(f"<@{user_id}> is not a member of this server known to the bot.")
+            raise NotFound(MemberRef(user_id), " is not a member of this server known to the bot.")
         if donate:
             await MiningDonation.get_or_create(event_id=event.id, user_id=user_id)
         else:

@@ -8,8 +8,7 @@ written: one bad line and nothing is recorded. Once payroll is committed, yields
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import uploads
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState, MemberRef, NotFound
 from core.money import cents, to_amount
 from plugins.economy import materials
 from plugins.economy.models import Material
@@ -99,7 +98,7 @@ async def add_yields(
         try:
             material = index.find(item.material)
         except (NotFound, InvalidInput) as exc:
-            raise type(exc)(f"{where}{exc.message}") from None
+            raise exc.prefixed(where) from None
         scu = _scu(item.scu, line=where, maximum=max_scu)
         price = (
             materials.check_price(item.price, what=f"{where}price per SCU")
@@ -163,8 +162,8 @@ async def _credited_sessions(event_id: int, user_ids: set[int]) -> dict[int, int
     first = dict(rows)  # later rows overwrite: the earliest session wins
     if missing := sorted(user_ids - set(first)):
         raise InvalidInput(
-            f"<@{missing[0]}> has no time in event #{event_id}: record the yield for the "
-            "whole event instead."
+            MemberRef(missing[0]),
+            f" has no time in event #{event_id}: record the yield for the whole event instead.",
         )
     return first
 
@@ -224,22 +223,30 @@ async def list_yields(guild_id: int, event_id: int) -> list[YieldLine]:
 # -- bulk files ------------------------------------------------------------------------------
 
 COLUMNS = ("material", "scu", "member", "price", "value")
-MENTION = re.compile(r"^<@!?(\d+)>$")
+
+# How a face reads the member column of a file: the cell's text to a user id, or InvalidInput
+# saying what it takes. The Discord face also reads mentions (`<@123…>`); this module reads ids.
+MemberReader = Callable[[str], int]
 
 
-def _member(value: Any, where: str) -> int | None:
-    """A member id (`123…`) or mention (`<@123…>`); empty means the whole event."""
-    if value is None or str(value).strip() == "":
-        return None
-    text = str(value).strip()
-    if match := MENTION.match(text):
-        text = match.group(1)
+def member_id(text: str) -> int:
+    """A member written as their id (digits)."""
     if not text.isdigit() or len(text) > 20:
-        raise InvalidInput(f"{where}member {value!r} is not a member id or mention")
+        raise InvalidInput(f"member {text!r} is not a member id")
     return int(text)
 
 
-def _item(row: Mapping[str, Any], where: str) -> YieldInput:
+def _member(value: Any, where: str, read: MemberReader) -> int | None:
+    """The member of a line; empty means the whole event."""
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return read(str(value).strip())
+    except InvalidInput as exc:
+        raise exc.prefixed(where) from None
+
+
+def _item(row: Mapping[str, Any], where: str, read: MemberReader) -> YieldInput:
     unknown = sorted(k for k in row if k not in COLUMNS)
     if unknown:
         raise InvalidInput(
@@ -255,21 +262,23 @@ def _item(row: Mapping[str, Any], where: str) -> YieldInput:
     return YieldInput(
         material,
         str(scu),
-        _member(row.get("member"), where),
+        _member(row.get("member"), where, read),
         None if price in (None, "") else str(price),
         None if value in (None, "") else str(value),
         source=where,
     )
 
 
-def parse_yield_file(filename: str, data: bytes) -> list[YieldInput]:
+def parse_yield_file(
+    filename: str, data: bytes, *, member: MemberReader = member_id
+) -> list[YieldInput]:
     """Yields from a CSV (header: material,scu[,member,price,value]) or JSON list of objects,
-    read through the shared safe loader (`core.uploads`)."""
+    read through the shared safe loader (`core.uploads`); `member` reads the member column."""
     text = uploads.decode_text(data, filename, limit=MAX_FILE_BYTES)
     if filename.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
-        items = _parse_json(filename, text)
+        items = _parse_json(filename, text, member)
     else:
-        items = _parse_csv(filename, text)
+        items = _parse_csv(filename, text, member)
     if not items:
         raise InvalidInput(f"{filename} holds no yield lines.")
     if len(items) > MAX_LINES:
@@ -277,7 +286,7 @@ def parse_yield_file(filename: str, data: bytes) -> list[YieldInput]:
     return items
 
 
-def _parse_json(filename: str, text: str) -> list[YieldInput]:
+def _parse_json(filename: str, text: str, member: MemberReader) -> list[YieldInput]:
     # numbers keep their written form: 12.5 stays exact, never a float
     data = uploads.load_json(text, filename, parse_float=str)
     if isinstance(data, dict):
@@ -288,11 +297,12 @@ def _parse_json(filename: str, text: str) -> list[YieldInput]:
     for number, row in enumerate(data, start=1):
         if not isinstance(row, dict):
             raise InvalidInput(f"{filename} item {number}: expected an object with material, scu")
-        items.append(_item({str(k).lower(): v for k, v in row.items()}, f"item {number}: "))
+        row = {str(k).lower(): v for k, v in row.items()}
+        items.append(_item(row, f"item {number}: ", member))
     return items
 
 
-def _parse_csv(filename: str, text: str) -> list[YieldInput]:
+def _parse_csv(filename: str, text: str, member: MemberReader) -> list[YieldInput]:
     rows = [row for _, row in uploads.csv_rows(text, filename) if any(c.strip() for c in row)]
     if not rows:
         return []
@@ -306,5 +316,5 @@ def _parse_csv(filename: str, text: str) -> list[YieldInput]:
         if len(row) > len(header):
             raise InvalidInput(f"line {number}: {len(row)} cells for {len(header)} columns")
         cells = {h: c.strip() for h, c in zip(header, row, strict=False)}
-        items.append(_item(cells, f"line {number}: "))
+        items.append(_item(cells, f"line {number}: ", member))
     return items

@@ -245,7 +245,7 @@ async def test_unknown_member_inside_a_callers_transaction_leaves_it_usable(guil
     """The failed account insert rolls back to the posting's savepoint, not the caller's work."""
     async with in_transaction():
         await ledger.post(GUILD, kind=TxKind.SALE, memo="mine", lines=sale("3"), reference="a")
-        with pytest.raises(NotFound, match="member <@999>"):
+        with pytest.raises(NotFound, match="member 999 is not known") as refused:
             await ledger.post(
                 GUILD,
                 kind=TxKind.PAYROLL,
@@ -257,6 +257,7 @@ async def test_unknown_member_inside_a_callers_transaction_leaves_it_usable(guil
                 ],
                 reference="b",
             )
+        assert refused.value.members == (999,)  # the id, for each face to render
         await ledger.post(GUILD, kind=TxKind.SALE, memo="more", lines=sale("4"), reference="c")
     assert await counts() == (2, 2, 4)  # treasury and income; no account for Bob
     assert await ledger.balance(GUILD, TREASURY) == D("7.00")

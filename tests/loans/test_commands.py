@@ -128,6 +128,9 @@ async def test_request_approve_repay_to_paid(scene: Scene, bot: RedLegionBot):
 
     not_theirs = await scene.tim.slash("loan repay", id=loan_id, amount="10")
     assert not_theirs.ephemeral and "only they or a treasurer" in not_theirs.text
+    # the service names the borrower by id; Discord shows the mention, and pings nobody
+    assert f"loan #{loan_id} is <@{scene.bob.id}>'s: only they" in not_theirs.text
+    assert not_theirs.message is not None and not_theirs.message.pinged == frozenset()
 
     recorded = await scene.ace.slash("loan repay", id=loan_id, amount="500.00")
     assert "The loan is paid off." in recorded.text

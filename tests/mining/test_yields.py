@@ -9,6 +9,7 @@ import pytest
 
 from core.errors import InvalidInput, InvalidState, NotFound
 from plugins.mining import events, expenses, yields
+from plugins.mining.commands import member_in_file
 from plugins.mining.models import MiningEvent, MiningExpense, MiningYield
 from plugins.mining.yields import YieldInput
 from tests.mining.conftest import ALICE, BOB, CARA, GUILD, OTHER_GUILD, ROCKS, at
@@ -123,12 +124,26 @@ async def test_remove_yield_updates_the_total(world, voice):
 
 
 def test_csv_file_is_parsed():
+    """As the Discord face reads it: a member column of ids or mentions."""
     data = b"material,scu,member,price\nQuantainium,12.5,<@501>,\nGold,3,,6400.50\n\n"
-    items = yields.parse_yield_file("haul.csv", data)
+    items = yields.parse_yield_file("haul.csv", data, member=member_in_file)
     assert items == [
         YieldInput("Quantainium", "12.5", ALICE, None, None, source="line 2: "),
         YieldInput("Gold", "3", None, "6400.50", None, source="line 3: "),
     ]
+
+
+def test_the_service_reads_ids_not_discord_mentions():
+    """Reading a mention is the Discord face's job: the service alone takes ids."""
+    data = b"material,scu,member\nGold,1,501\nIron,2,<@501>\n"
+    with pytest.raises(InvalidInput, match=r"^line 3: member '<@501>' is not a member id$"):
+        yields.parse_yield_file("haul.csv", data)
+    with pytest.raises(InvalidInput, match="line 3: member 'bob' is not a member id or mention"):
+        yields.parse_yield_file("haul.csv", data.replace(b"<@501>", b"bob"), member=member_in_file)
+    ok = yields.parse_yield_file(
+        "haul.csv", data.replace(b"<@501>", b"<@!502>"), member=member_in_file
+    )
+    assert [i.user_id for i in ok] == [501, 502]
 
 
 def test_json_file_is_parsed_exactly():
