@@ -108,6 +108,7 @@ class OAuth2:
         page = (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            "<link rel='icon' href='data:,'>"
             "<title>Discord stand-in: sign in</title></head><body>"
             "<h1>Discord stand-in</h1><p>Sign in to the portal as:</p>"
             f"<ul>{buttons}</ul></body></html>"

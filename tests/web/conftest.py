@@ -10,9 +10,13 @@ stand-in's OAuth2 side, with a guild whose members hold each level, on a virtual
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +121,7 @@ async def mirror_guild(world: FakeDiscord, guild_id: int, settings: Settings) ->
 
 @pytest.fixture
 async def portal(db: Database) -> AsyncIterator[PortalWorld]:
+    probe_plugin.SAID.clear()
     clock = VirtualClock()
     world = FakeDiscord(clock=clock)
     guild = world.guild("Red Legion")
@@ -219,3 +224,97 @@ async def signed_in(
         return client
 
     return sign_in
+
+
+# -- the browser -------------------------------------------------------------------------------
+
+
+@dataclass
+class Chromium:
+    """One headless chromium for the whole session; each test connects its own context."""
+
+    process: subprocess.Popen[bytes]
+    ws_endpoint: str
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"browser tests need Debian's chromium at {CHROMIUM}: "
+            "apt-get update && apt-get install -y chromium"
+        )
+    profile = tmp_path_factory.mktemp("chromium")
+    proc = subprocess.Popen(
+        [CHROMIUM, "--headless", "--remote-debugging-port=0", f"--user-data-dir={profile}",
+         *CHROMIUM_ARGS, "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 30
+    endpoint = ""
+    while time.monotonic() < deadline and not endpoint:
+        line = proc.stderr.readline().decode(errors="replace")
+        if not line and proc.poll() is not None:
+            break
+        if "DevTools listening on " in line:
+            endpoint = line.split("DevTools listening on ", 1)[1].strip()
+    if not endpoint:
+        proc.kill()
+        pytest.fail(f"chromium did not start (exit {proc.poll()})")
+    threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its pipe drained
+    try:
+        yield Chromium(proc, endpoint)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+async def browser(chromium: Chromium) -> AsyncIterator[Any]:
+    """The session's chromium, through Playwright (connected for this test)."""
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        pytest.fail("browser tests need Playwright: .venv/bin/pip install -e '.[dev]'")
+    async with async_playwright() as p:
+        connected = await p.chromium.connect_over_cdp(chromium.ws_endpoint)
+        try:
+            yield connected
+        finally:
+            for context in connected.contexts[1:]:
+                await context.close()
+
+
+@pytest.fixture
+async def page_as(portal: PortalWorld, browser: Any) -> Callable[..., Awaitable[Any]]:
+    """`await page_as("officer", width=390)`: a page signed in as that member through the
+    stand-in's authorize page, as a person would click through it."""
+
+    async def open_page(who: str | int, *, width: int = 1280, height: int = 900) -> Any:
+        user = portal.world.users[portal.user(who)]
+        context = await browser.new_context(viewport={"width": width, "height": height})
+        page = await context.new_page()
+        await page.goto(portal.url + "/")
+        await page.get_by_role("link", name="Sign in with Discord").click()
+        await page.get_by_role("button", name=user.name, exact=True).click()
+        await page.wait_for_url(portal.url + "/")
+        return page
+
+    return open_page
+
+
+async def screenshot(page: Any, name: str) -> Path:
+    """Write the page to /tmp/redlegion-shots/NAME.png, to look at."""
+    await asyncio.to_thread(SHOTS.mkdir, parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture(name="screenshot")
+def screenshot_fixture() -> Callable[[Any, str], Awaitable[Path]]:
+    return screenshot

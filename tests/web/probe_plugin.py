@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.errors import InvalidInput
+from core.errors import DatabaseOutage, InvalidInput, InvalidState
 from core.hookspecs import hookimpl
 from core.permissions import Level
 from core.plugin_spec import PluginSpec
@@ -39,10 +39,25 @@ async def item(req: PageRequest) -> web.StreamResponse:
     return web.json_response({"item": req.match["item_id"], "now": req.now().isoformat()})
 
 
+async def busy(req: PageRequest) -> web.StreamResponse:
+    raise InvalidState("The op is already running.")
+
+
+async def outage(req: PageRequest) -> web.StreamResponse:
+    raise DatabaseOutage()
+
+
+async def boom(req: PageRequest) -> web.StreamResponse:
+    raise RuntimeError("secret internals: password=hunter2")
+
+
 @hookimpl
 def redlegion_web_pages() -> list[Page]:
     return [
         Page("", index, title="Probe"),
+        Page("busy", busy),
+        Page("outage", outage),
+        Page("boom", boom),
         Page("officers", officers, level=Level.OFFICER, title="Officers only"),
         Page("say", say, method="POST"),
         Page("items/{item_id}", item),

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import yarl
 
 from core.enablement import Enablement
@@ -311,3 +317,43 @@ async def test_sign_in_through_the_authorize_page(
     assert "Ollie" in page and "&lt;script&gt;" in page and "Red Legion Bot" not in page
     resp = await oauth_sign_in(client, portal.world, portal.users["officer"])
     assert resp.status == 303 and resp.headers["Location"] == "/"
+
+
+async def test_errors_become_pages_without_details(
+    portal: PortalWorld, signed_in: SignedIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await signed_in("member")
+    base = f"/g/{portal.guild_id}/probe"
+    async with client.get(f"{base}/busy") as resp:
+        assert resp.status == 409
+        assert "The op is already running." in await resp.text()
+    async with client.get(f"{base}/outage") as resp:
+        assert resp.status == 503
+        assert "The database is unavailable right now" in await resp.text()
+    with caplog.at_level(logging.ERROR, logger="core.web.portal"):
+        async with client.get(f"{base}/boom") as resp:
+            assert resp.status == 500
+            text = await resp.text()
+    assert "hunter2" not in text and "Traceback" not in text
+    assert "RuntimeError" in caplog.text  # logged with its traceback
+    async with client.get(f"{base}/nowhere") as resp:
+        assert resp.status == 404
+        assert "Content-Security-Policy" in resp.headers
+
+
+async def test_config_check_masks_the_web_secrets(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "REDLEGION_CONFIG": str(tmp_path / "none.toml"),
+        "REDLEGION_WEB_CLIENT_SECRET": "client-s3cret",
+        "REDLEGION_WEB_SESSION_SECRET": "session-s3cret",
+    }
+    (tmp_path / "none.toml").write_text("[web]\nclient_id = 42\n")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "core.cli", "config", "check",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out = (await proc.communicate())[0].decode()
+    assert proc.returncode == 0, out
+    assert "client_id 42, client_secret ***, session_secret ***" in out
+    assert "s3cret" not in out
