@@ -34,6 +34,7 @@ from core.models import User, WebSession
 from core.permissions import Level
 from core.plugins import PluginManager
 from core.web import access
+from core.web.attention import gather
 from core.web.limits import SignInLimit
 from core.web.oauth import CALLBACK_PATH, OAuthClient, SignInFailed
 from core.web.pages import Page, PageRequest
@@ -52,6 +53,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# a request body may be this large: core.uploads' own limit (8 MB) and a form around it
+UPLOAD_LIMIT = 9 * 1024 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PORTAL_KEY = web.AppKey("portal", object)
 SESSION = web.RequestKey("session", object)
@@ -176,7 +179,10 @@ class Portal:
     # -- the application ---------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._headers, self._errors, self._session])
+        app = web.Application(
+            middlewares=[self._headers, self._errors, self._session],
+            client_max_size=UPLOAD_LIMIT,
+        )
         app[PORTAL_KEY] = self
         app.router.add_get("/", self.index)
         app.router.add_get("/auth/login", self.login)
@@ -234,6 +240,8 @@ class Portal:
             request[USER] = {"id": session.user_id, "name": name}
             request[CSRF] = session.csrf_token
             request[FLASHES] = list(session.flashes)
+        if request.path == "/auth/logout" and session is None:
+            raise web.HTTPSeeOther("/")  # signed out already (expired, or another tab)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             sent = request.headers.get("X-CSRF-Token")
             if sent is None and request.content_type in (
@@ -359,7 +367,14 @@ class Portal:
         session = self._signed_in(request)
         assert session.user_id is not None
         guild = await self._guild(request, session.user_id)
-        _, nav = await self._nav(guild)
+        enabled, nav = await self._nav(guild)
+        attention = await gather(
+            self.plugins,
+            guild.guild_id,
+            level=guild.level,
+            now=self.clock.now(),
+            enabled=enabled.__contains__,
+        )
         return self.render(
             "home.html",
             request,
@@ -367,7 +382,7 @@ class Portal:
             guild={"id": guild.guild_id, "name": guild.guild_name},
             level=guild.level,
             nav=nav,
-            attention=[],
+            attention=attention,
         )
 
     def _page_handler(self, plugin: str, page: Page) -> Handler:

@@ -357,3 +357,18 @@ async def test_config_check_masks_the_web_secrets(tmp_path: Path) -> None:
     assert proc.returncode == 0, out
     assert "client_id 42, client_secret ***, session_secret ***" in out
     assert "s3cret" not in out
+
+
+async def test_home_shows_attention_by_level(portal: PortalWorld, signed_in: SignedIn) -> None:
+    member, officer = await signed_in("member"), await signed_in("officer")
+    async with member.get(f"/g/{portal.guild_id}/") as resp:
+        assert "The treasury holds" not in await resp.text()
+    async with officer.get(f"/g/{portal.guild_id}/") as resp:
+        assert "The treasury holds" in await resp.text()  # economy's item is for officers and up
+
+
+async def test_log_out_when_already_signed_out_goes_home(
+    portal: PortalWorld, anonymous: Callable[[], Client]
+) -> None:
+    async with anonymous().post("/auth/logout") as resp:
+        assert resp.status == 303 and resp.headers["Location"] == "/"
