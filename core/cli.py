@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from core.config import DiscordEndpoints
 from core.errors import ConfigError, StartupError, UserError
-from core.inputs import cli_snowflake
+from core.inputs import cli_int, cli_snowflake
 from core.plugins import PluginManager
 from core.redaction import mask_url
 from core.runtime import Runtime, add_database_option, configure_logging
@@ -471,7 +471,9 @@ def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
     web = sub.add_parser("web", help="serve the web portal (default 127.0.0.1:8080, see [web])")
     web.add_argument("--host", help="address to bind (default: [web] host, 127.0.0.1)")
     web.add_argument(
-        "--port", type=int, help="port (default: [web] port, 8080; 0 picks a free one)"
+        "--port",
+        type=cli_int(0, 65535, "port"),
+        help="port (default: [web] port, 8080; 0 picks a free one)",
     )
     add_database_option(web)
     web.set_defaults(func=cmd_web)

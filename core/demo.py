@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from core.clock import SystemClock, VirtualClock
 from core.config import Settings
+from core.inputs import cli_int
 from core.redaction import mask_url
 
 if TYPE_CHECKING:
@@ -328,6 +329,9 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
         help="afterwards keep the stand-in and the bot running and serve the web portal on them",
     )
     demo.add_argument(
-        "--port", type=int, default=8080, help="the portal's port with --serve (default 8080)"
+        "--port",
+        type=cli_int(0, 65535, "port"),
+        default=8080,
+        help="the portal's port with --serve (default 8080)",
     )
     demo.set_defaults(func=cmd_demo)
