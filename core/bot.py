@@ -60,6 +60,7 @@ def member_info(settings: Settings, member: discord.Member) -> members.MemberInf
         display_name=member.display_name,
         role_ids=role_ids,
         is_org_member=is_org_member(settings, member.guild.id, role_ids),
+        is_guild_admin=is_guild_admin(member),
     )
 
 

@@ -12,6 +12,7 @@ import datetime
 import inspect
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 
 from core.config import DiscordEndpoints
 from core.errors import ConfigError, StartupError, UserError
-from core.inputs import cli_snowflake
+from core.inputs import cli_int, cli_snowflake
 from core.plugins import PluginManager
 from core.redaction import mask_url
 from core.runtime import Runtime, add_database_option, configure_logging
@@ -92,6 +93,15 @@ def _shard_ids(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"{text!r} is not a list like 0,1") from None
 
 
+def _portal_beside(runtime: Runtime) -> AbstractAsyncContextManager[object]:
+    """`[web] enabled = true`: the portal in the bot's own event loop."""
+    if not runtime.settings.web.enabled:
+        return nullcontext()
+    from core.web.serve import serving
+
+    return serving(runtime.settings, runtime.plugins)
+
+
 async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
     from core.bot import make_bot, recommended_shard_count
 
@@ -115,12 +125,24 @@ async def cmd_run(args: argparse.Namespace, runtime: Runtime) -> int:
             asyncio.get_running_loop().create_task(bot.close())
 
         try:
-            async with InstanceLock(url, shards=settings.discord.shards(), on_lost=stop), bot:
+            async with (
+                InstanceLock(url, shards=settings.discord.shards(), on_lost=stop),
+                bot,
+                _portal_beside(runtime),
+            ):
                 await bot.start(token)
         except AlreadyRunning as exc:
             raise UserError(str(exc)) from None
         if taken_over.is_set():
             raise UserError("stopped: another bot process took over this database")
+    return 0
+
+
+async def cmd_web(args: argparse.Namespace, runtime: Runtime) -> int:
+    from core.web.serve import serve_forever
+
+    async with runtime.open_database(args.database_url):
+        await serve_forever(runtime.settings, runtime.plugins, host=args.host, port=args.port)
     return 0
 
 
@@ -349,6 +371,13 @@ async def cmd_config_check(args: argparse.Namespace, runtime: Runtime) -> int:
     print(f"config: {settings.source}: OK")
     print(f"database: {mask_url(settings.database_url)}")
     print(f"token: {'set' if settings.token else 'not set'}")
+    web = settings.web
+    print(
+        f"web: {'on inside run' if web.enabled else 'off inside run'}, {web.base_url()}, "
+        f"client_id {web.client_id or 'not set'}, "
+        f"client_secret {'***' if web.client_secret else 'not set'}, "
+        f"session_secret {'***' if web.session_secret else 'not set'}"
+    )
     print(f"plugins: {', '.join(runtime.plugins.names) or 'none'}")
     for problem in runtime.plugins.problems:
         print(f"error: {problem}")
@@ -438,6 +467,16 @@ def _core_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
         help="the shards this process runs, e.g. 0,1 (default: [discord] shard_ids, all)",
     )
     run.set_defaults(func=cmd_run)
+
+    web = sub.add_parser("web", help="serve the web portal (default 127.0.0.1:8080, see [web])")
+    web.add_argument("--host", help="address to bind (default: [web] host, 127.0.0.1)")
+    web.add_argument(
+        "--port",
+        type=cli_int(0, 65535, "port"),
+        help="port (default: [web] port, 8080; 0 picks a free one)",
+    )
+    add_database_option(web)
+    web.set_defaults(func=cmd_web)
 
     db = sub.add_parser("db", help="database migrations").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"

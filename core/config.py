@@ -111,6 +111,36 @@ class DiscordEndpoints(_Strict):
         return self.shard_count, self.shard_ids or list(range(self.shard_count))
 
 
+class WebSettings(_Strict):
+    """`[web]`: the officers' portal. Secrets (`client_secret`, `session_secret`) may come from
+    `REDLEGION_WEB_CLIENT_SECRET` / `REDLEGION_WEB_SESSION_SECRET` instead of the file."""
+
+    enabled: bool = False  # serve the portal from inside `redlegion run`, in its event loop
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # the address browsers reach the portal at; the OAuth2 redirect URI is built from it
+    public_url: str | None = None
+    client_id: int | None = None  # the Discord application's id (Developer Portal → OAuth2)
+    client_secret: SecretStr | None = None
+    session_secret: SecretStr | None = None
+    # where OAuth2 is asked: Discord, or the local stand-in in tests and the demo
+    oauth_base: str = "https://discord.com"
+    api_base: str = "https://discord.com/api/v10"
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    sign_ins_per_minute: int = Field(default=10, ge=1, le=10_000)
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    def base_url(self) -> str:
+        """`public_url`, else the address the portal binds to."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
 class GuildSettings(BaseModel):
     """`[guilds."ID"]`: per-guild overrides. Other tables are plugin sections."""
 
@@ -130,6 +160,7 @@ class Settings(BaseModel):
     plugins: dict[str, bool] = {}
     commands: CommandSync = CommandSync()
     discord: DiscordEndpoints = DiscordEndpoints()
+    web: WebSettings = WebSettings()
     guilds: dict[int, GuildSettings] = {}
 
     # not keys: where the settings came from, and what load_settings found worth a warning
@@ -351,6 +382,12 @@ def load_settings(
             endpoints[key] = value
     if endpoints:
         data["discord"] = endpoints
+    web = dict(data.get("web") or {})
+    for key in ("client_secret", "session_secret"):
+        if value := env.get(f"REDLEGION_WEB_{key.upper()}"):
+            web[key] = value
+    if web:
+        data["web"] = web
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

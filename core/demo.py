@@ -8,9 +8,11 @@ members with slash commands and voice moves. What the bot answered is printed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import re
+import socket
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -18,8 +20,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from core.clock import SystemClock, VirtualClock
 from core.config import Settings
+from core.inputs import cli_int
 from core.redaction import mask_url
 
 if TYPE_CHECKING:
@@ -209,7 +214,58 @@ def demo_settings(base: Settings, guild: Guild, roles: dict[str, Role], url: str
     return settings
 
 
-async def play(runtime: Runtime, *, database_url: str | None, out_dir: Path) -> list[str]:
+def portal_settings(settings: Settings, world: FakeDiscord, port: int) -> Settings:
+    """`[web]` pointed at the stand-in's OAuth2 side, on loopback."""
+    web = settings.web.model_copy(
+        update={
+            "host": "127.0.0.1",
+            "port": port,
+            "public_url": f"http://127.0.0.1:{port}",
+            "client_id": world.application_id,
+            "client_secret": SecretStr(world.oauth.client_secret),
+            "oauth_base": world.base_url,
+            "api_base": world.api_base,
+        }
+    )
+    return settings.model_copy(update={"web": web})
+
+
+async def serve_portal(
+    demo: DemoContext,
+    runtime: Runtime,
+    port: int,
+    while_serving: Callable[[str], Awaitable[object]] | None,
+) -> None:
+    """`demo --serve`: the stand-in, the bot and the portal stay up; sign in as anyone."""
+    from core.web.serve import serving
+
+    if port == 0:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    settings = portal_settings(runtime.settings, demo.world, port)
+    async with serving(settings, runtime.plugins) as url:
+        demo.say("")
+        demo.say(f"== the portal is at {url}/ ==")
+        demo.say("  Sign in with Discord, then pick any member of the demo on the stand-in's")
+        demo.say("  page (Commander is an admin, Foreman an officer, Banker the treasurer).")
+        demo.say("  Ctrl+C stops the portal, the bot and the stand-in.")
+        if while_serving is not None:
+            await while_serving(url)
+        else:
+            await asyncio.Event().wait()
+
+
+async def play(
+    runtime: Runtime,
+    *,
+    database_url: str | None,
+    out_dir: Path,
+    serve_port: int | None = None,
+    while_serving: Callable[[str], Awaitable[object]] | None = None,
+) -> list[str]:
+    """Play every plugin's scene; with `serve_port`, then serve the portal on the result
+    (until `while_serving(url)` returns, else until interrupted)."""
     from core.runtime import Runtime
 
     logging.getLogger("discord").setLevel(logging.ERROR)  # the narration is the output
@@ -244,6 +300,8 @@ async def play(runtime: Runtime, *, database_url: str | None, out_dir: Path) -> 
                 for step in demo._last_steps:
                     await step()
                 demo.summary(kept=database_url is not None)
+                if serve_port is not None:
+                    await serve_portal(demo, demo_runtime, serve_port, while_serving)
             finally:
                 assert demo._stack is not None
                 await demo._stack.aclose()
@@ -253,7 +311,8 @@ async def play(runtime: Runtime, *, database_url: str | None, out_dir: Path) -> 
 def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> Coroutine[Any, Any, list[str]]:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return play(runtime, database_url=args.database_url, out_dir=out_dir)
+    port = args.port if args.serve else None
+    return play(runtime, database_url=args.database_url, out_dir=out_dir, serve_port=port)
 
 
 def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
@@ -263,5 +322,16 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     demo.add_argument("--database-url", help="database to use (default: a throw-away SQLite file)")
     demo.add_argument(
         "--out", default="demo-output", help="folder for reports (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="afterwards keep the stand-in and the bot running and serve the web portal on them",
+    )
+    demo.add_argument(
+        "--port",
+        type=cli_int(0, 65535, "port"),
+        default=8080,
+        help="the portal's port with --serve (default 8080)",
     )
     demo.set_defaults(func=cmd_demo)

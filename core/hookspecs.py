@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from core.events import GuildSnapshot, MemberEvent, VoiceStateEvent
     from core.plugin_spec import PluginSpec
     from core.web.attention import Attention
+    from core.web.pages import Page
 
 PROJECT = "redlegion"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -75,3 +76,8 @@ async def redlegion_demo(demo: DemoContext) -> None:
 async def redlegion_web_attention(guild_id: int, now: datetime) -> list[Attention]:
     """What in this guild needs attention now (the portal's guild home), each item with the
     least level that sees it; core asks only plugins that are on in the guild."""
+
+
+@hookspec
+def redlegion_web_pages() -> list[Page]:
+    """The pages this plugin adds to the portal (shown only in guilds where it is on)."""

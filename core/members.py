@@ -21,6 +21,7 @@ class MemberInfo:
     display_name: str | None
     role_ids: tuple[int, ...] = ()
     is_org_member: bool = False
+    is_guild_admin: bool = False  # Administrator or Manage Server (the portal reads it)
 
 
 async def ensure_guild(guild_id: int, name: str) -> Guild:
@@ -69,24 +70,27 @@ async def upsert_members(guild_id: int, members: Iterable[MemberInfo]) -> None:
                         user_id=m.user_id,
                         is_org_member=m.is_org_member,
                         role_ids=list(m.role_ids),
+                        is_guild_admin=m.is_guild_admin,
                     )
                 )
-            elif (ms.is_org_member, ms.role_ids, ms.is_active) != (
+            elif (ms.is_org_member, ms.role_ids, ms.is_active, ms.is_guild_admin) != (
                 m.is_org_member,
                 list(m.role_ids),
                 True,
+                m.is_guild_admin,
             ):
-                ms.is_org_member, ms.role_ids, ms.is_active = (
+                ms.is_org_member, ms.role_ids, ms.is_active, ms.is_guild_admin = (
                     m.is_org_member,
                     list(m.role_ids),
                     True,
+                    m.is_guild_admin,
                 )
                 changed_ms.append(ms)
         if new_ms:
             await GuildMembership.bulk_create(new_ms, ignore_conflicts=True)
         if changed_ms:
             await GuildMembership.bulk_update(
-                changed_ms, fields=["is_org_member", "role_ids", "is_active"]
+                changed_ms, fields=["is_org_member", "role_ids", "is_active", "is_guild_admin"]
             )
 
 

@@ -43,6 +43,9 @@ class GuildMembership(Model):
     role_ids: list = fields.JSONField(default=list)
     # False once the member has left the guild; history stays
     is_active = fields.BooleanField(default=True)
+    # Discord's Administrator or Manage Server, as member sync last saw it: the portal's
+    # level check needs it without a gateway (the bot reads it from the live member)
+    is_guild_admin = fields.BooleanField(default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -99,3 +102,24 @@ class AppTable(Model):
     class Meta:
         table = "app_tables"
         unique_together = (("app", "table_name"),)
+
+
+class WebSession(Model):
+    """A portal sign-in, kept server-side so it can be revoked (log out deletes the row) and
+    expires; the cookie holds only `id`, a random token. `csrf_token` is checked on every POST.
+
+    A session before sign-in (`user_id` null) carries the OAuth2 `state` it started, so the
+    callback is accepted only in the browser that asked for it.
+    """
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    user_id = fields.BigIntField(null=True, db_index=True)
+    csrf_token = fields.CharField(max_length=64)
+    oauth_state = fields.CharField(max_length=64, null=True)
+    next_path = fields.TextField(null=True)
+    flashes: list = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "web_sessions"

@@ -56,6 +56,9 @@ class Runtime:
         found = []
         if self.settings.token is not None:
             found.append(self.settings.token.get_secret_value())
+        for secret in (self.settings.web.client_secret, self.settings.web.session_secret):
+            if secret is not None and secret.get_secret_value():
+                found.append(secret.get_secret_value())
         for spec in self.plugins.specs():
             if spec.settings is None:
                 continue

@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
-TOKEN_AUTHENTICATED = (f"{API_PREFIX}/webhooks/", f"{API_PREFIX}/interactions/")
+TOKEN_AUTHENTICATED = (
+    f"{API_PREFIX}/webhooks/",
+    f"{API_PREFIX}/interactions/",
+    f"{API_PREFIX}/oauth2/token",  # client id and secret (fakediscord/oauth.py)
+)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -130,6 +134,10 @@ class RestApi:
         Discord-shaped errors."""
         path = request.path
         needs_auth = path.startswith(API_PREFIX) and not path.startswith(TOKEN_AUTHENTICATED)
+        if path == f"{API_PREFIX}/users/@me" and request.method == "GET":
+            bearer = self.world.oauth.user_for_token(request.headers.get(hdrs.AUTHORIZATION))
+            if bearer is not None:  # a portal's OAuth2 token: the signed-in user, not the bot
+                return self.world.oauth.me(bearer)
         if needs_auth and request.headers.get(hdrs.AUTHORIZATION) != f"Bot {self.world.token}":
             return json_response({"message": "401: Unauthorized", "code": 0}, 401)
         try:

@@ -42,6 +42,7 @@ class Server:
         rest = RestApi(self.world)
         app = web.Application(middlewares=[rest.middleware])
         app.add_routes(rest.routes())
+        app.add_routes(self.world.oauth.routes(API_PREFIX))
         app.router.add_get("/gateway", self.world.gateway.handle)
         app.router.add_route("*", "/{tail:.*}", rest.unknown_route)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)

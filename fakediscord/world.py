@@ -29,6 +29,7 @@ from fakediscord.interactions import (
     Reply,
 )
 from fakediscord.messages import CHAT_INPUT_COMMAND, DEFAULT, REPLY, Attachment, File, Message
+from fakediscord.oauth import OAuth2
 from fakediscord.server import Server, discord_pointed_at
 from fakediscord.settle import Delivery, ErrorLog, Watcher, handler_tasks
 
@@ -82,6 +83,7 @@ class FakeDiscord:
         self.unknown_routes: list[tuple[str, str]] = []
         self.commands = CommandRegistry(self.application_id, self.ids.next, self.clock.now)
         self.gateway = Gateway(self)
+        self.oauth = OAuth2(self)  # the portal's sign-in side (fakediscord/oauth.py)
         self.watcher = Watcher(self.gateway.sessions)
         self.errors = ErrorLog()
         self._server: Server | None = None

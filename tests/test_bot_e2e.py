@@ -72,7 +72,7 @@ def hello_plugins(monkeypatch: pytest.MonkeyPatch, thirdparty_path: str) -> Plug
 @pytest.fixture
 async def hello_db(empty_db_url: str, hello_plugins: PluginManager) -> AsyncIterator[Database]:
     async with Database(empty_db_url, hello_plugins.specs()) as db:
-        assert await migrations.upgrade(db) == 5  # core 0001 to 0003, hello 0001 and 0002
+        assert await migrations.upgrade(db) == 6  # core 0001 to 0004, hello 0001 and 0002
         yield db
 
 
