@@ -252,9 +252,7 @@ async def test_yields_and_expenses_are_added_and_removed(mining, signed_in):
     officer = await signed_in("officer")
     event = await completed(mining, {"member": 30}, value="0.01")
     root = base(mining) + f"events/{event}"
-    assert (await post(officer, root + "/yields", material="Gold", scu="12", value="500"))[
-        0
-    ] == 303
+    assert (await post(officer, root + "/yields", material="Gold", scu="12", value="500"))[0] == 303
     assert "Recorded 12.00 SCU of Gold" in await flashes(officer, mining)
     line = await MiningYield.filter(event_id=event).order_by("-id").first()
     assert (await post(officer, root + f"/yields/{line.id}/remove"))[0] == 303
