@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from core.bot import RedLegionBot
     from core.demo import DemoContext
     from core.events import GuildSnapshot, VoiceStateEvent
+    from core.web.pages import Page
 
 
 @hookimpl
@@ -60,6 +61,13 @@ async def redlegion_guild_available(bot: RedLegionBot, guild: GuildSnapshot) -> 
 @hookimpl
 async def redlegion_voice_state_update(bot: RedLegionBot, event: VoiceStateEvent) -> None:
     await tracker_for(bot).handle(event)
+
+
+@hookimpl
+def redlegion_web_pages() -> list[Page]:
+    from plugins.mining.pages import pages
+
+    return pages()
 
 
 @hookimpl

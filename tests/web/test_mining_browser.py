@@ -1,0 +1,65 @@
+"""The mining pages in a real browser: the live monitor redrawing itself after a voice join
+(no reload), the payroll commit behind its confirmation, and screenshots of every page at
+desktop and phone width (in /tmp/redlegion-shots/)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from plugins.mining import events
+from plugins.mining.voice import VoiceTracker
+from tests.web.test_mining_pages import ROCKS, base, completed, mining, voice
+
+__all__ = ["mining"]
+
+
+async def test_the_live_monitor_shows_a_join_without_a_reload(mining, page_as, screenshot):
+    event = await events.create_event(mining.guild_id, at=mining.clock.now(), name="Sunday op")
+    await events.start_event(mining.guild_id, event.id, at=mining.clock.now())
+    move = voice(mining, VoiceTracker())
+    await move("treasurer", None, ROCKS)
+    page = await page_as("member")
+    await page.goto(mining.url + base(mining) + f"events/{event.id}/live")
+    channel = page.locator("#live-channels")
+    await channel.get_by_text("Tess").wait_for()
+    await page.evaluate("window.notReloaded = true")
+    mining.clock.advance(timedelta(minutes=2))
+    await move("officer", None, ROCKS)  # the bot writes the session; the page polls
+    await channel.get_by_text("Ollie").wait_for(timeout=6000)
+    assert await page.evaluate("window.notReloaded") is True
+    assert await page.locator("#live-count").text_content() == "2"
+    await screenshot(page, "mining-live-desktop")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await screenshot(page, "mining-live-phone")
+
+
+async def test_a_treasurer_commits_payroll_after_confirming(mining, page_as, screenshot):
+    event = await completed(mining, {"member": 30, "officer": 10})
+    page = await page_as("treasurer")
+    await page.goto(mining.url + base(mining) + f"events/{event}/payroll")
+    await screenshot(page, "mining-payroll-desktop")
+    await page.get_by_role("link", name="Commit…").click()
+    await page.get_by_role("button", name="Confirm: commit this payroll").wait_for()
+    await screenshot(page, "mining-confirm-desktop")
+    await page.get_by_role("button", name="Confirm: commit this payroll").click()
+    await page.get_by_text("committed: 2 payout(s) owed").wait_for()
+    await screenshot(page, "mining-event-committed-desktop")
+    await page.get_by_role("button", name="Mark every owed payout paid").click()
+    await page.get_by_text("Marked 2 payout(s) paid").wait_for()
+
+
+async def test_screenshots_of_every_page(mining, page_as, screenshot):
+    event = await completed(mining, {"member": 30, "hostile": 10})
+    for width, label in ((1280, "desktop"), (390, "phone")):
+        page = await page_as("treasurer", width=width)
+        for path, name in (
+            ("", "events"),
+            (f"events/{event}", "event"),
+            (f"events/{event}/payroll", "payroll"),
+            ("channels", "channels"),
+            ("payouts", "payouts"),
+        ):
+            await page.goto(mining.url + base(mining) + path)
+            await screenshot(page, f"mining-{name}-{label}")
+            width_used = await page.evaluate("document.documentElement.scrollWidth")
+            assert width_used <= width + 1, f"{name} overflows at {width}px"
