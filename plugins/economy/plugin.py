@@ -11,6 +11,7 @@ from core.plugin_spec import PluginSpec
 from plugins.economy.settings import EconomySettings
 
 if TYPE_CHECKING:
+    from core.web.pages import Page
     from discord import app_commands
 
     from core.bot import RedLegionBot
@@ -70,3 +71,10 @@ async def redlegion_web_attention(guild_id: int, now: datetime) -> list[Attentio
     from plugins.economy.attention import items
 
     return await items(guild_id, now)
+
+
+@hookimpl
+def redlegion_web_pages() -> list[Page]:
+    from plugins.economy.pages import pages
+
+    return pages()

@@ -11,6 +11,7 @@ from core.plugin_spec import PluginSpec
 from plugins.loans.settings import LoansSettings
 
 if TYPE_CHECKING:
+    from core.web.pages import Page
     from discord import app_commands
 
     from core.bot import RedLegionBot
@@ -71,3 +72,10 @@ async def redlegion_web_attention(guild_id: int, now: datetime) -> list[Attentio
     from plugins.loans.attention import items
 
     return await items(guild_id, now)
+
+
+@hookimpl
+def redlegion_web_pages() -> list[Page]:
+    from plugins.loans.pages import pages
+
+    return pages()
