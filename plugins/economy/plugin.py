@@ -11,12 +11,12 @@ from core.plugin_spec import PluginSpec
 from plugins.economy.settings import EconomySettings
 
 if TYPE_CHECKING:
-    from core.web.pages import Page
     from discord import app_commands
 
     from core.bot import RedLegionBot
     from core.demo import DemoContext
     from core.web.attention import Attention
+    from core.web.pages import Page
 
 
 @hookimpl
