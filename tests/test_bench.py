@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -60,3 +61,30 @@ def test_pool_bench_prints_both_figures():
         r"[\d.]+ ms with asyncpg's reset query → [\d.]+×\n",
         result.stdout,
     ), result.stdout
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_startup_bench_prints_its_figures(kind: str):
+    """The start-up bench runs the bot and the bare client in processes of their own through
+    the stand-in, on one shard and on four (a shard process holding no guild finishes too)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH.parent / "startup_bench.py"),
+            *("--sizes", "1", "--rounds", "1", "--members", "3", "--backends", kind),
+            *("--pg", PG_SERVER),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "STARTUP_BENCH_CHILD_TIMEOUT": "120"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    figure = (
+        r"bot +[\d.]+ s \( *[\d.]+ ms/guild\), bare +[\d.]+ s, ratio +[\d.]+x, "
+        r"queries/guild +[\d.]+; first start +[\d.]+ s, +[\d.]+ queries/guild$"
+    )
+    assert len(lines) == 2, lines
+    for line, layout in zip(lines, ("1 shard ", "4 shards"), strict=True):
+        assert re.match(rf"{kind}\s+1 guilds {layout}: {figure}", line), line
