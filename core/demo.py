@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from fakediscord import FakeDiscord, Guild, Member, Reply, Role
 
 MENTION = re.compile(r"<(@&|@!?|#)(\d+)>")
-TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
+TIMESTAMP = re.compile(r"<t:(\d+)(?::([tTdDfFR]))?>")
 
 # the op is played this many days back at least, so its loans (two weeks on) end in the past and
 # the CLI's default report period (the last 30 days) holds the whole demo
@@ -85,9 +85,14 @@ class DemoContext:
             return f"@{member.display_name}" if member else match.group(0)
 
         text = MENTION.sub(mention, text)
-        return TIMESTAMP.sub(
-            lambda m: datetime.fromtimestamp(int(m.group(1)), UTC).strftime("%Y-%m-%d"), text
-        )
+
+        def timestamp(match: re.Match[str]) -> str:
+            at = datetime.fromtimestamp(int(match.group(1)), UTC)
+            if match.group(2) in ("d", "D"):
+                return f"{at:%Y-%m-%d}"
+            return f"{at:%Y-%m-%d %H:%M} UTC"
+
+        return TIMESTAMP.sub(timestamp, text)
 
     async def slash(self, member: Member, command: str, /, **options: Any) -> Reply:
         """Run a slash command as `member` and narrate it with the bot's answer."""

@@ -304,8 +304,9 @@ class BankGroup(app_commands.Group, name="bank", description="The org bank: the 
             )
             return f"Transaction #{transaction} reversed by #{rev.id}: {reason}"
 
+        posted = discord.utils.format_dt(original.at, "D")  # in the reader's time zone
         question = (
-            f"Reverse transaction #{original.id} ({original.kind}, {original.at:%Y-%m-%d}, "
+            f"Reverse transaction #{original.id} ({original.kind}, {posted}, "
             f"{fmt(moved)}: {original.memo})? Its exact opposite is posted, for this reason: "
             f"{reason}"
         )

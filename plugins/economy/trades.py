@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from core.errors import InvalidInput
 from core.money import MAX_AMOUNT, cents, fmt, to_amount
+from core.names import member_name
 from plugins.economy import ledger
 from plugins.economy.ledger import EXPENSES, INCOME, TREASURY, Line, TxKind
 from plugins.economy.materials import check_price, check_scu
@@ -113,7 +114,7 @@ async def record_trade(
     if location:
         memo += f" at {location}"
     if member_id is not None:
-        memo += f" by <@{member_id}>"
+        memo += f" by {await member_name(member_id)}"  # in words: memos outlive Discord
     if reference is not None:
         reference = f"trade:{reference}"
         existing = await Trade.get_or_none(guild_id=guild_id, transaction__reference=reference)

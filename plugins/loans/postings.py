@@ -6,6 +6,10 @@
 
 Each has a reference naming the loan (and repayment), so posting is idempotent. The economy's
 financial report reads loans issued, repaid and written off from these transaction kinds.
+
+Memos name the borrower in words (`core.names`), never as a Discord mention: a memo is read in
+a CSV, a PDF and on the web as well as in Discord. The borrower's id is in the entries' loans
+receivable account and on the loan the reference names.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.money import fmt
+from core.names import member_name
 from plugins.economy.ledger import (
     INTEREST_INCOME,
     TREASURY,
@@ -43,7 +48,7 @@ async def disburse(loan: Loan, *, actor_id: int | None, at: datetime) -> None:
     await post(
         loan.guild_id,
         kind=TxKind.LOAN_DISBURSEMENT,
-        memo=f"Loan #{loan.id} of {fmt(principal)} to <@{loan.borrower_id}>",
+        memo=f"Loan #{loan.id} of {fmt(principal)} to {await member_name(loan.borrower_id)}",
         lines=[
             Line(loans_receivable(loan.borrower_id), principal),
             Line(TREASURY, -principal),
@@ -60,12 +65,13 @@ async def repayment(loan: Loan, payment: LoanRepayment, *, at: datetime) -> None
         lines.append(Line(INTEREST_INCOME, -payment.interest_auec))
     if payment.principal_auec:
         lines.append(Line(loans_receivable(loan.borrower_id), -payment.principal_auec))
+    borrower = await member_name(loan.borrower_id)
     await post(
         loan.guild_id,
         kind=TxKind.LOAN_REPAYMENT,
         memo=(
             f"Repayment of {fmt(payment.amount_auec)} on loan #{loan.id} by "
-            f"<@{loan.borrower_id}> (interest {fmt(payment.interest_auec)}, "
+            f"{borrower} (interest {fmt(payment.interest_auec)}, "
             f"principal {fmt(payment.principal_auec)})"
         ),
         lines=lines,
@@ -78,10 +84,11 @@ async def repayment(loan: Loan, payment: LoanRepayment, *, at: datetime) -> None
 async def write_off(
     loan: Loan, amount: Decimal, *, why: str, actor_id: int | None, at: datetime
 ) -> None:
+    borrower = await member_name(loan.borrower_id)
     await post(
         loan.guild_id,
         kind=TxKind.LOAN_WRITE_OFF,
-        memo=f"Loan #{loan.id} of <@{loan.borrower_id}> {why}: {fmt(amount)} written off",
+        memo=f"Loan #{loan.id} of {borrower} {why}: {fmt(amount)} written off",
         lines=[Line(WRITE_OFFS, amount), Line(loans_receivable(loan.borrower_id), -amount)],
         reference=write_off_reference(loan.id),
         actor_id=actor_id,

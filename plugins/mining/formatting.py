@@ -1,11 +1,15 @@
-"""Plain-text views of mining data for Discord messages and the demo (no discord import).
+"""Views of mining data for Discord messages (the demo prints what Discord would show).
 
-Discord shows at most 2,000 characters a message, so long tables are cut with a note.
+Discord shows at most 2,000 characters a message, so long tables are cut with a note. Times
+are Discord timestamps (`discord.utils.format_dt`), which each member's client shows in their
+own time zone; PDFs and CSV files keep explicit UTC text.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+
+from discord.utils import format_dt
 
 from core.money import cents, fmt
 from plugins.mining.adjustments import Adjustment
@@ -65,9 +69,9 @@ def event_view(view: EventView, *, live: bool) -> str:
     if event.description:
         lines.append(event.description)
     if event.started_at:
-        lines.append(f"Started {event.started_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"Started {format_dt(event.started_at, 'f')}")
     if event.ended_at:
-        lines.append(f"Stopped {event.ended_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"Stopped {format_dt(event.ended_at, 'f')}")
     lines.append(
         f"Value {fmt(Decimal(str(event.total_value_auec)))} · "
         f"payroll {'committed' if event.payroll_processed else 'not committed'}"
@@ -102,7 +106,7 @@ def adjustments_table(event_id: int, changes: list[Adjustment]) -> str:
         return f"No time was set by hand in event #{event_id}: it is all as the bot counted."
     rows = [
         f"{c.name[:22]:<22} {hms(c.counted_seconds):>11} → {hms(c.seconds):>11}  "
-        f"by {c.adjusted_by[:20]} {c.adjusted_at:%Y-%m-%d %H:%M}: {c.reason}"
+        f"by {c.adjusted_by[:20]} {c.adjusted_at:%Y-%m-%d %H:%M} UTC: {c.reason}"
         for c in changes
     ]
     return fit(f"**Times set by hand in event #{event_id}** (counted → set)", rows)

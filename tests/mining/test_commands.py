@@ -118,6 +118,9 @@ async def test_a_sunday_op_from_voice_to_payout(op: Op):
     op.minutes(30)
     show = await ace.slash("mining event show", event=event)
     assert "1h 30m 00s  in channel" in show.text and "Dagger" in show.text
+    # a Discord timestamp: each member's client shows it in their own time zone
+    began = (await MiningEvent.get(id=event)).started_at
+    assert f"Started <t:{int(began.timestamp())}:f>" in show.text and " UTC" not in show.text
     stopped = await op.officer.slash("mining event stop", event=event)
     assert "is over after 1h 30m 00s with 4 participant(s)" in stopped.text
     open_sessions = await MiningParticipation.filter(session_end__isnull=True).count()
