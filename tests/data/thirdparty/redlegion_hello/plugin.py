@@ -9,8 +9,7 @@ import os
 import discord
 from discord import app_commands
 
-from core.hookspecs import hookimpl
-from core.plugin_spec import PluginSpec
+from redlegion import PluginSpec, hookimpl
 from redlegion_hello.models import Greeting
 
 HEARD: list[tuple[int, int]] = []  # (guild, user) of voice events this plugin received

@@ -1,0 +1,46 @@
+"""The public API for plugin authors: one import instead of reaching into core's modules.
+
+A plugin written as a separate package needs only this::
+
+    from redlegion import Guild, Level, PluginSpec, UserError, hookimpl, requires
+
+Each name is core's own object (not a copy), so a plugin and the bot agree on it; what is not
+listed here is internal and may change without notice.
+"""
+
+from __future__ import annotations
+
+from core.errors import (
+    InvalidInput,
+    InvalidState,
+    MemberRef,
+    NotFound,
+    PermissionDenied,
+    UserError,
+)
+from core.hookspecs import hookimpl
+from core.models import Guild, GuildMembership, User
+from core.money import CENT, cents, fmt, split, to_amount
+from core.permissions import Level, requires
+from core.plugin_spec import PluginSpec
+
+__all__ = [
+    "CENT",
+    "Guild",
+    "GuildMembership",
+    "InvalidInput",
+    "InvalidState",
+    "Level",
+    "MemberRef",
+    "NotFound",
+    "PermissionDenied",
+    "PluginSpec",
+    "User",
+    "UserError",
+    "cents",
+    "fmt",
+    "hookimpl",
+    "requires",
+    "split",
+    "to_amount",
+]
