@@ -380,7 +380,7 @@ class _PluginSubparsers:
                 raise _NameTaken(
                     f"CLI subcommand {word!r} is already taken by {self._owners[word]}"
                 )
-        parser = self._real.add_parser(name, **kwargs)
+        parser: argparse.ArgumentParser = self._real.add_parser(name, **kwargs)
         for word in words:
             self._owners[word] = f"plugin {self._plugin!r}"
         return parser
@@ -548,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     try:
         result = args.func(args, runtime)
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
             result = asyncio.run(result)
         if not isinstance(result, int):
             result = 0
