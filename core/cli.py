@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yarl
 from pydantic import ValidationError
 
 from core.config import DiscordEndpoints
+from core.discord_patches import point_discord_at
 from core.errors import ConfigError, StartupError, UserError
 from core.inputs import cli_snowflake
 from core.plugins import PluginManager
@@ -40,15 +40,10 @@ def _token(runtime: Runtime) -> str:
 
 
 def _point_discord_at(runtime: Runtime) -> None:
-    """The one place discord.py's module-wide endpoints are changed: `[discord] api_base` and
-    `gateway_url` (a local stand-in instead of Discord); nothing is changed when unset."""
-    import discord
-
-    settings = runtime.settings
-    if settings.discord.api_base:
-        discord.http.Route.BASE = settings.discord.api_base.rstrip("/")
-    if settings.discord.gateway_url:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
+    """`[discord] api_base` and `gateway_url` (a local stand-in instead of Discord), through
+    `core.discord_patches`, the one place discord.py's module-wide endpoints are changed."""
+    discord_settings = runtime.settings.discord
+    point_discord_at(discord_settings.api_base, discord_settings.gateway_url)
 
 
 async def _check_login(runtime: Runtime, token: str) -> None:
