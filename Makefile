@@ -51,6 +51,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the layers: [tool.importlinter] in pyproject.toml
+	$(BIN)/mypy  # strict on clocks, core and storage: [tool.mypy] in pyproject.toml
 	DATABASE_URL=sqlite://$$(mktemp -u /tmp/redlegion-check-XXXXXX).sqlite3 \
 		$(BIN)/redlegion db makemigrations --check
 

@@ -279,7 +279,11 @@ class RedLegionBot(discord.Client):
         if guild is None or not isinstance(user, discord.Member):
             raise UserError("Use this command in a server channel, not in direct messages.")
         command = interaction.command
-        root = (command.root_parent or command) if command else None
+        root = (
+            (command.root_parent or command)
+            if isinstance(command, app_commands.Command)
+            else command  # a context menu has no parent
+        )
         plugin = root.extras.get("plugin") if root else None
         if plugin and not await self.enablement.is_enabled(plugin, guild.id):
             raise PluginDisabled(f"The {plugin} plugin is turned off in this server.")

@@ -16,10 +16,10 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-import yarl
 from pydantic import ValidationError
 
 from core.config import DiscordEndpoints
+from core.discord_patches import point_discord_at
 from core.errors import ConfigError, StartupError, UserError
 from core.inputs import cli_int, cli_snowflake
 from core.plugins import PluginManager
@@ -41,15 +41,10 @@ def _token(runtime: Runtime) -> str:
 
 
 def _point_discord_at(runtime: Runtime) -> None:
-    """The one place discord.py's module-wide endpoints are changed: `[discord] api_base` and
-    `gateway_url` (a local stand-in instead of Discord); nothing is changed when unset."""
-    import discord
-
-    settings = runtime.settings
-    if settings.discord.api_base:
-        discord.http.Route.BASE = settings.discord.api_base.rstrip("/")
-    if settings.discord.gateway_url:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
+    """`[discord] api_base` and `gateway_url` (a local stand-in instead of Discord), through
+    `core.discord_patches`, the one place discord.py's module-wide endpoints are changed."""
+    discord_settings = runtime.settings.discord
+    point_discord_at(discord_settings.api_base, discord_settings.gateway_url)
 
 
 async def _check_login(runtime: Runtime, token: str) -> None:
@@ -409,7 +404,7 @@ class _PluginSubparsers:
                 raise _NameTaken(
                     f"CLI subcommand {word!r} is already taken by {self._owners[word]}"
                 )
-        parser = self._real.add_parser(name, **kwargs)
+        parser: argparse.ArgumentParser = self._real.add_parser(name, **kwargs)
         for word in words:
             self._owners[word] = f"plugin {self._plugin!r}"
         return parser
@@ -587,7 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     try:
         result = args.func(args, runtime)
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
             result = asyncio.run(result)
         if not isinstance(result, int):
             result = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -145,8 +145,8 @@ async def _help(interaction: Interaction) -> None:
     await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
-def core_commands() -> list[app_commands.Group | app_commands.Command]:
-    help_ = app_commands.Command(
+def core_commands() -> list[app_commands.Group | app_commands.Command[Any, ..., Any]]:
+    help_: app_commands.Command[Any, ..., Any] = app_commands.Command(
         name="help", description="The commands you can use in this server", callback=_help
     )
     return [PluginsGroup(), RolesGroup(), help_]

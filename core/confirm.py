@@ -33,7 +33,7 @@ from core.errors import UserError
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction["RedLegionBot"]
+Interaction = discord.Interaction[Any]  # any client: a confirmation needs nothing of the bot
 
 
 @dataclass(frozen=True)

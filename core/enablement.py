@@ -8,6 +8,7 @@ and takes effect at once. Choices are cached per guild and dropped through the c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -38,7 +39,8 @@ class Enablement:
             return {}
         if guild_id not in self._choices:
             settings = await Guild.filter(id=guild_id).values_list("settings", flat=True)
-            stored = (settings[0] or {}).get("plugins", {}) if settings else {}
+            found: Any = settings[0] if settings else None  # Guild.settings: dict[str, Any]
+            stored: dict[str, Any] = (found or {}).get("plugins", {})
             self._choices[guild_id] = {str(k): bool(v) for k, v in stored.items()}
         return self._choices[guild_id]
 

@@ -33,7 +33,9 @@ def redlegion_plugin() -> PluginSpec:
 
 
 @hookspec
-def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group | app_commands.Command]:
+def redlegion_app_commands(
+    bot: RedLegionBot,
+) -> list[app_commands.Group | app_commands.Command[Any, ..., Any]]:
     """Return the slash command groups (fresh instances) this plugin adds to the bot."""
 
 

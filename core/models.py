@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -10,7 +12,7 @@ class Guild(Model):
     id = fields.BigIntField(primary_key=True, generated=False)
     name = fields.TextField()
     # runtime choices made by admins, e.g. {"plugins": {"loans": false}}
-    settings: dict = fields.JSONField(default=dict)
+    settings: dict[str, Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -21,7 +23,7 @@ class Guild(Model):
 class User(Model):
     id = fields.BigIntField(primary_key=True, generated=False)
     username = fields.TextField()
-    display_name = fields.TextField(null=True)
+    display_name: str | None = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -37,10 +39,12 @@ class GuildMembership(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="memberships", on_delete=fields.CASCADE
     )
+    guild_id: int  # the columns behind the relations, set by Tortoise
+    user_id: int
     is_org_member = fields.BooleanField(default=False)
     join_date = fields.DatetimeField(auto_now_add=True)
     # Discord role ids as last seen, so permission checks need no extra lookup
-    role_ids: list = fields.JSONField(default=list)
+    role_ids: list[int] = fields.JSONField(default=list)
     # False once the member has left the guild; history stays
     is_active = fields.BooleanField(default=True)
     # Discord's Administrator or Manage Server, as member sync last saw it: the portal's

@@ -57,7 +57,7 @@ def declared_level(command: Any) -> Level | None:
         if level is None:
             level = getattr(command, "__redlegion_level__", None)
         if level is not None:
-            return level
+            return Level(level)
         command = command.parent
     return None
 

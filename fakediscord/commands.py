@@ -3,6 +3,7 @@ arguments into the typed, nested `data` a Discord client would send for them."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,8 +57,8 @@ class CommandRegistry:
         return self._scopes.get(guild_id, [])
 
     def overwrite(
-        self, guild_id: int | None, commands: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+        self, guild_id: int | None, commands: builtins.list[dict[str, Any]]
+    ) -> builtins.list[dict[str, Any]]:
         """Bulk overwrite one scope; a command keeps its id when name and type stay the same."""
         old = {(c["name"], c.get("type", CHAT_INPUT)): c["id"] for c in self.list(guild_id)}
         stored = []
@@ -91,7 +92,7 @@ class CommandRegistry:
                     return command
         return None
 
-    def visible_names(self, guild_id: int) -> list[str]:
+    def visible_names(self, guild_id: int) -> builtins.list[str]:
         return sorted({c["name"] for scope in (guild_id, None) for c in self.list(scope)})
 
 

@@ -148,7 +148,8 @@ class Gateway:
         """Discord sends an interaction to one session: a connected one if any."""
         sessions = [s for s in self.sessions.values() if s.covers(guild_id)]
         connected = [s for s in sessions if s.connection is not None]
-        return (connected or sessions or [None])[-1]
+        candidates = connected or sessions
+        return candidates[-1] if candidates else None
 
     async def drop(self, *, code: int = 4000, abrupt: bool = False) -> None:
         """Cut every connection (sessions stay resumable): a close frame with `code`, or, with
@@ -199,7 +200,8 @@ class Gateway:
         return ws
 
     async def _receive(self, connection: Connection, payload: dict[str, Any]) -> None:
-        op, data = payload.get("op"), payload.get("d")
+        op = payload.get("op")
+        data: Any = payload.get("d")  # its shape depends on `op`
         if op == HEARTBEAT:
             connection.send_op(HEARTBEAT_ACK)
         elif op == IDENTIFY:

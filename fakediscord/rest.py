@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import hdrs, web
+from aiohttp import BodyPartReader, hdrs, web
 
 from fakediscord import payloads
 from fakediscord.entities import Channel, Guild, Member, Role, VoiceState
@@ -55,6 +55,8 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[File]]:
         body: dict[str, Any] = {}
         files: list[File] = []
         async for part in await request.multipart():
+            if not isinstance(part, BodyPartReader):
+                continue  # Discord's multipart has no nested parts
             if part.name == "payload_json":
                 body = json.loads(await part.text())
             elif part.filename is not None:

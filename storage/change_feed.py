@@ -63,7 +63,7 @@ _running: set[ChangeFeed] = set()
 
 
 def _is_postgres(client: Any) -> bool:
-    return client.capabilities.dialect == "postgres"
+    return bool(client.capabilities.dialect == "postgres")
 
 
 async def publish(topic: str, guild_id: int) -> None:
@@ -146,9 +146,9 @@ class ChangeFeed:
         await conn.add_listener(CHANNEL, self._notified)
         self._conn = conn
 
-    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         try:
-            data = json.loads(payload)
+            data = json.loads(str(payload))
             change = Change(str(data["t"]), int(data["g"]))
             origin = data.get("o")
         except (ValueError, KeyError, TypeError):

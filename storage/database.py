@@ -123,9 +123,10 @@ class Database:
             await connections.get("default").execute_query("SELECT 1")
         except Exception as exc:
             await self.close()
+            cause: BaseException = exc
             if isinstance(exc, DatabaseOutage) and exc.__cause__ is not None:
-                exc = exc.__cause__  # the driver's words, not the ones for members
-            reason = str(exc) or type(exc).__name__
+                cause = exc.__cause__  # the driver's words, not the ones for members
+            reason = str(cause) or type(cause).__name__
             raise DatabaseUnavailable(
                 f"cannot reach the database {mask_url(self.url)!r}: {mask_url(reason)}"
             ) from None

@@ -111,7 +111,7 @@ def conflicts(apps_config: Mapping[str, Mapping[str, Any]]) -> list[str]:
             )
         for name in names:
             # a parent that is also an ancestor of another parent is no fork: drop it
-            direct = [
+            direct: list[str | None] = [
                 p
                 for p in parents[name]
                 if not any(p in _ancestors(parents, other) for other in parents[name])
@@ -150,7 +150,7 @@ def _file_of(apps_config: Mapping[str, Mapping[str, Any]], app: str, name: str) 
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
-        return path
+        return str(path)
 
 
 def check_conflicts(db: Database) -> None:

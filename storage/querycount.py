@@ -15,7 +15,10 @@ class _Collector(logging.Handler):
         self.statements: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = str(record.msg if not record.args else record.args[0])
+        # tortoise logs `logger.debug("%s: %s", sql, values)`-style: the SQL is the first arg
+        args = record.args
+        first = args[0] if isinstance(args, tuple) and args else record.msg
+        text = str(first)
         if text.lstrip().upper().startswith(("CREATED CONNECTION", "CLOSED CONNECTION")):
             return
         self.statements.append(text)

@@ -99,7 +99,7 @@ async def execute(sql: str, params: Sequence[Any] = ()) -> int:
     """
     conn = connections.get("default")
     count, _ = await conn.execute_query(dialect().render(sql), list(params))
-    return count
+    return int(count)
 
 
 async def fetch(sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
@@ -139,7 +139,8 @@ async def execute_in_order(statements: Sequence[tuple[str, Sequence[Any]]]) -> i
             for sql, params in before:
                 await execute(sql, params)
             return await execute(last, last_params)
-    ctes, params_all = [], []
+    ctes: list[str] = []
+    params_all: list[Any] = []
     for n, (sql, params) in enumerate(before):
         ctes.append(f"s{n} AS ({_renumber(sql, len(params_all))})")
         params_all += params

@@ -13,8 +13,10 @@ Sign convention, per account kind:
 - INCOME and INTEREST_INCOME are credited (negative) as the org earns.
 - EXPENSES and WRITE_OFFS are debited (positive) as the org spends or gives up money.
 
-Examples: a sale paid into the treasury is `TREASURY +x, INCOME -x`; a payroll share is
-`EXPENSES +x, MEMBER(u) -x`, and paying it out is `MEMBER(u) +x, TREASURY -x`; a loan is
+Examples: a sale paid into the treasury is `TREASURY +x, INCOME -x`; an event's payroll
+(`plugins.mining.payroll`) is one transaction, `TREASURY +gross` for what the haul sold for,
+`MEMBER(u) -(share + expenses repaid)` for each member owed something, `EXPENSES +expenses` and
+`INCOME -(org cut + expenses)`; paying a member out is `TREASURY -x, MEMBER(u) +x`; a loan is
 `LOANS_RECEIVABLE(u) +x, TREASURY -x`.
 
 Posting is idempotent per `(guild, reference)`: a reference names what caused the posting
