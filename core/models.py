@@ -121,7 +121,7 @@ class WebSession(Model):
     csrf_token = fields.CharField(max_length=64)
     oauth_state = fields.CharField(max_length=64, null=True)
     next_path = fields.TextField(null=True)
-    flashes: list = fields.JSONField(default=list)
+    flashes: list[dict[str, str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(db_index=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.clock import Clock
 
@@ -15,7 +15,7 @@ class SignInLimit:
     def __init__(self, clock: Clock, per_minute: int) -> None:
         self.clock = clock
         self.per_minute = per_minute
-        self._seen: dict[str, deque] = {}
+        self._seen: dict[str, deque[datetime]] = {}
 
     def allow(self, address: str) -> bool:
         """Count one attempt from `address`; False when it is over the bound."""

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from core.permissions import Level
 
@@ -58,7 +58,7 @@ class PageRequest:
         return self.request.match_info
 
     @property
-    def query(self) -> MultiDictProxy[str]:
+    def query(self) -> MultiMapping[str]:
         return self.request.query
 
     async def form(self) -> Mapping[str, str]:
