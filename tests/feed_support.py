@@ -49,6 +49,7 @@ class Heard:
     def __init__(self) -> None:
         self.changes: list[Change] = []
         self.arrived = asyncio.Event()
+        self._read = 0  # changes before this one were looked at by `from_elsewhere`
 
     def __call__(self, change: Change) -> None:
         self.changes.append(change)
@@ -58,3 +59,21 @@ class Heard:
         await asyncio.wait_for(self.arrived.wait(), seconds)
         self.arrived.clear()
         return self.changes[-1]
+
+    async def from_elsewhere(self, seconds: float = 1.0) -> Change:
+        """The first change from another process heard since the last call. A change this
+        process made itself (delivered at its commit, e.g. the event the test just started)
+        does not count: waiting on `arrived` alone let such a stale one through, and the test
+        went on before the other process's change had arrived (a race seen under load)."""
+
+        async def first_remote() -> Change:
+            while True:
+                for n in range(self._read, len(self.changes)):
+                    if not self.changes[n].local:
+                        self._read = n + 1
+                        return self.changes[n]
+                self._read = len(self.changes)
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        return await asyncio.wait_for(first_remote(), seconds)

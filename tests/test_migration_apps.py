@@ -140,15 +140,18 @@ def test_db_upgrade_names_the_conflicting_files_and_exits_non_zero(empty_db_url:
 
 # -- downgrade APP zero (issue 14) -------------------------------------------------------------
 
+LOANS_MIGRATIONS = sorted(p.stem for p in (REPO / "plugins" / "loans" / "migrations").glob("0*.py"))
+
 
 async def test_downgrade_zero_unapplies_every_migration_of_the_app(db: Database):
     steps = await migrations.downgrade(db, "loans", "zero")
-    assert [str(s) for s in steps] == ["- loans.0001_initial"]
+    # newest first, each of the app's migrations once
+    assert [str(s) for s in steps] == [f"- loans.{name}" for name in reversed(LOANS_MIGRATIONS)]
     assert not {"loans", "loan_repayments"} & await table_names(db)
     assert not [m for m in await migrations.history(db) if m[0] == "loans"]
     assert "loans" not in await migrations.recorded_tables(db)
     assert "mining_events" in await table_names(db)  # other apps untouched
-    assert await migrations.upgrade(db) == 1
+    assert await migrations.upgrade(db) == len(LOANS_MIGRATIONS)
     assert {"loans", "loan_repayments"} <= await table_names(db)
     assert (await migrations.recorded_tables(db))["loans"] == ["loan_repayments", "loans"]
 
@@ -166,7 +169,9 @@ def test_cli_downgrade_zero(empty_db_url: str):
     assert redlegion("db", "upgrade", "--database-url", empty_db_url).returncode == 0
     down = redlegion("db", "downgrade", "loans", "zero", "--database-url", empty_db_url)
     assert down.returncode == 0, down.stderr
-    assert down.stdout == "unapplied loans.0001_initial\n"
+    assert down.stdout == "".join(
+        f"unapplied loans.{name}\n" for name in reversed(LOANS_MIGRATIONS)
+    )
     again = redlegion("db", "downgrade", "loans", "zero", "--database-url", empty_db_url)
     assert again.stdout == "nothing to unapply: loans is at zero already\n"
     history = redlegion("db", "history", "--database-url", empty_db_url)

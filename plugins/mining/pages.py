@@ -25,7 +25,7 @@ from plugins.mining import (
     events,
     expenses,
     payroll,
-    report,
+    report_pdf,
     yields,
 )
 from plugins.mining.models import EventStatus, PayrollMode
@@ -313,11 +313,13 @@ async def donate(req: PageRequest) -> web.StreamResponse:
 async def event_pdf(req: PageRequest) -> web.StreamResponse:
     """The event's PDF report (the one `/mining report event` attaches)."""
     event = await events.get_event(req.guild_id, _event_id(req))
-    data = await report.event_pdf(req.guild_id, event.id, settings=_settings(req), now=req.now())
+    data = await report_pdf.event_pdf(
+        req.guild_id, event.id, settings=_settings(req), now=req.now()
+    )
     return web.Response(
         body=data,
         content_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{report.file_name(event)}"'},
+        headers={"Content-Disposition": f'attachment; filename="{report_pdf.file_name(event)}"'},
     )
 
 

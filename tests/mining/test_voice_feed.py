@@ -51,7 +51,7 @@ async def test_a_channel_approved_elsewhere_counts_at_once(followed: VoiceTracke
     await events.start_event(GUILD, event.id, at=at(0))
     await _join(followed, ALICE, ROCKS, 1)  # the tracker has cached ROCKS and REFINERY
     await elsewhere(world.url, "approve", GUILD, LOUNGE)
-    await followed.heard.next(1.0)  # type: ignore[attr-defined]
+    await followed.heard.from_elsewhere(1.0)  # type: ignore[attr-defined]
     await _join(followed, BOB, LOUNGE, 2)
     counted = await MiningParticipation.filter(event_id=event.id).values_list(
         "user_id", "channel_id"
@@ -65,7 +65,7 @@ async def test_an_event_stopped_elsewhere_counts_no_more(followed: VoiceTracker,
     await _join(followed, ALICE, ROCKS, 1)
     assert (await followed.state(GUILD)).events == (event.id,)
     await elsewhere(world.url, "stop", GUILD, event.id)
-    await followed.heard.next(1.0)  # type: ignore[attr-defined]
+    await followed.heard.from_elsewhere(1.0)  # type: ignore[attr-defined]
     assert (await followed.state(GUILD)).events == ()
     await _join(followed, BOB, ROCKS, 2)
     assert await MiningParticipation.filter(event_id=event.id, user_id=BOB).count() == 0
