@@ -86,9 +86,11 @@ async def child_bot(shards: tuple[int, tuple[int, ...]] | None, expect: int) -> 
                 done.set()
 
         bot.on_redlegion_guild_handled = on_redlegion_guild_handled  # type: ignore[attr-defined]
+        waits: list[float] = []
         with count_queries() as statements:
             started = time.perf_counter()
             task = asyncio.create_task(bot.start(token))
+            probe = asyncio.create_task(command_waits(waits))
             # a process whose shards hold no guild has nothing to handle: ready is the end
             waiter = asyncio.create_task(done.wait() if expect else bot.wait_until_ready())
             await asyncio.wait(
@@ -98,12 +100,34 @@ async def child_bot(shards: tuple[int, tuple[int, ...]] | None, expect: int) -> 
                 task.result()
                 raise RuntimeError("the bot stopped before its guilds were handled")
             if not waiter.done():
+                for stuck in asyncio.all_tasks():  # where it hangs, in the child's log
+                    stuck.print_stack(limit=6, file=sys.stderr)
                 raise RuntimeError(f"the bot handled {len(handled)} of {expect} guilds in time")
             seconds = time.perf_counter() - started
-            count = len(statements)
+            probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
+            count = len(statements) - len(waits) - 1  # the probe's own (and one cut short)
         await bot.close()
         await _finish(task)
-    return {"seconds": seconds, "queries": count, "guilds": len(handled)}
+    return {
+        "seconds": seconds,
+        "queries": count,
+        "guilds": len(handled),
+        "wait_ms": 1000 * max(waits, default=0.0),
+    }
+
+
+async def command_waits(waits: list[float]) -> None:
+    """What a command's first statement waits while start-up runs: a `SELECT 1` on the
+    bot's pool every 10 ms, each one's time noted (a command is its own query plus this)."""
+    from tortoise import connections
+
+    connection = connections.get("default")
+    while True:
+        began = time.perf_counter()
+        await connection.execute_query("SELECT 1")
+        waits.append(time.perf_counter() - began)
+        await asyncio.sleep(0.01)
 
 
 async def child_bare(shards: tuple[int, tuple[int, ...]] | None, expect: int) -> dict[str, Any]:
@@ -117,7 +141,12 @@ async def child_bare(shards: tuple[int, tuple[int, ...]] | None, expect: int) ->
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
         os.environ["REDLEGION_DISCORD_GATEWAY_URL"]
     )
-    options: dict[str, Any] = {"intents": intents(), "guild_ready_timeout": READY_TIMEOUT}
+    # the bot's own gateway options: its intents, and no member chunking before ready
+    options: dict[str, Any] = {
+        "intents": intents(),
+        "guild_ready_timeout": READY_TIMEOUT,
+        "chunk_guilds_at_startup": False,
+    }
     client: discord.Client
     if shards is None:
         client = discord.Client(**options)
@@ -154,7 +183,15 @@ def run_child(args: argparse.Namespace) -> None:
     if args.shard_count:
         shards = (args.shard_count, tuple(int(s) for s in args.shard_ids.split(",")))
     job = child_bot if args.child == "bot" else child_bare
-    result = asyncio.run(job(shards, args.expect))
+    profile_to = os.environ.get("STARTUP_BENCH_PROFILE")  # a file: where the bot's time goes
+    if profile_to and args.child == "bot":
+        import cProfile
+
+        with cProfile.Profile() as profile:
+            result = asyncio.run(job(shards, args.expect))
+        profile.dump_stats(profile_to)
+    else:
+        result = asyncio.run(job(shards, args.expect))
     print(json.dumps(result), flush=True)
 
 
@@ -270,11 +307,12 @@ async def start_layout(mode: str, layout: str, world: Any, env: dict[str, str]) 
         "seconds": max(r["seconds"] for r in results),
         "queries": sum(r["queries"] for r in results),
         "guilds": sum(r["guilds"] for r in results),
+        "wait_ms": max(r.get("wait_ms", 0.0) for r in results),
     }
 
 
 async def bench_size(
-    backend: Backend, size: int, members: int, rounds: int, config: Path
+    backend: Backend, size: int, members: int, rounds: int, config: Path, layouts: list[str]
 ) -> list[str]:
     world = build_world(size, members)
     lines = []
@@ -287,22 +325,24 @@ async def bench_size(
             "REDLEGION_CONFIG": str(config),
             "PYTHONPATH": str(REPO),
         }
-        for layout in LAYOUTS:
+        for layout in layouts:
             first = await start_layout("bot", layout, world, env)
-            if layout == "1 shard":
+            if layout == layouts[0]:  # the events opened once the rows exist
                 os.environ["REDLEGION_CONFIG"] = str(config)
                 opened = await open_events(backend.url, world)
-            bot, bare, queries = [], [], []
+            bot, bare, queries, waits = [], [], [], []
             for _ in range(rounds):
                 result = await start_layout("bot", layout, world, env)
                 bot.append(result["seconds"])
                 queries.append(result["queries"])
+                waits.append(result["wait_ms"])
                 bare.append((await start_layout("bare", layout, world, env))["seconds"])
             b, c = statistics.median(bot), statistics.median(bare)
             lines.append(
                 f"{backend.kind:8} {size:5} guilds {layout:8}: bot {b:6.2f} s "
                 f"({1000 * b / size:6.2f} ms/guild), bare {c:5.2f} s, ratio {b / c:5.2f}x, "
-                f"queries/guild {statistics.median(queries) / size:5.1f}; first start "
+                f"queries/guild {statistics.median(queries) / size:5.1f}, command wait "
+                f"max {max(waits):4.0f} ms; first start "
                 f"{first['seconds']:5.2f} s, {first['queries'] / size:5.1f} queries/guild"
             )
             print(lines[-1], flush=True)
@@ -319,7 +359,9 @@ async def main(args: argparse.Namespace) -> None:
             # a database per size: the stand-in's ids repeat from world to world
             backend = await make_backend(kind, args.pg)
             try:
-                await bench_size(backend, size, args.members, args.rounds, config)
+                await bench_size(
+                    backend, size, args.members, args.rounds, config, args.layouts.split(",")
+                )
             finally:
                 if backend.cleanup is not None:
                     await backend.cleanup()
@@ -331,6 +373,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--layouts", default=",".join(LAYOUTS), help="of: " + ", ".join(LAYOUTS))
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--child", choices=("bot", "bare"))
     parser.add_argument("--shard-count", type=int)

@@ -13,7 +13,8 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -25,6 +26,7 @@ from core.config import Settings
 from core.enablement import Enablement
 from core.errors import DatabaseOutage, PermissionDenied, PluginDisabled, UserError
 from core.events import GuildSnapshot, MemberEvent, VoiceMember, VoiceStateEvent
+from core.guild_sync import Batcher
 from core.permissions import (
     Level,
     declared_level,
@@ -143,12 +145,6 @@ async def reply(interaction: discord.Interaction[Any], content: str, **kwargs: A
 
 
 class RedLegionBot(discord.Client):
-    # Guild start-up syncs (members, roles, each plugin's reconcile) that may run at once. At
-    # start Discord announces every guild together; each sync holds a database connection per
-    # statement, so without a bound a thousand of them fill the pool (5 connections) and
-    # commands and voice events queue behind them. Two leave the rest of the pool free.
-    STARTUP_SYNCS = 2
-
     def __init__(
         self,
         settings: Settings,
@@ -160,6 +156,10 @@ class RedLegionBot(discord.Client):
         options.setdefault("intents", intents())
         # every message pings nobody unless it names its members with mentions.about(...)
         options.setdefault("allowed_mentions", mentions.NOBODY)
+        # Members are asked for after each guild is reconciled, not before ready: discord.py
+        # sends at most 110 requests a minute per shard, so chunking 1,000 guilds first kept
+        # the bot from its guilds for nine minutes. Who is in voice comes with each guild.
+        options.setdefault("chunk_guilds_at_startup", False)
         super().__init__(**options)
         self.settings = settings
         self.plugins = plugins
@@ -171,7 +171,14 @@ class RedLegionBot(discord.Client):
         self.changes.subscribe(self.enablement.changed)
         self.tree = RedLegionTree(self)
         self._guild_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._startup_slots = asyncio.Semaphore(self.STARTUP_SYNCS)
+        # start-up in batches, one at a time: at most one pool connection (core.guild_sync)
+        self._guild_sync: Batcher[discord.Guild] = Batcher(
+            self._sync_guilds, key=lambda g: g.id, closed=self.is_closed
+        )
+        self._startup_batch = asyncio.Lock()  # the two below: one batch at a time in all
+        self._member_sync: Batcher[discord.Guild] = Batcher(
+            self._sync_members, key=lambda g: g.id, closed=self.is_closed
+        )
 
     # -- start-up ------------------------------------------------------------------------------
 
@@ -315,7 +322,7 @@ class RedLegionBot(discord.Client):
         caller = self.plugins.hook_for(hook_name, enabled)
         # pluggy calls implementations last-registered first; run them in load order
         for result in reversed(caller(bot=self, **kwargs)):
-            await _run_logged(result, hook_name, guild_id)
+            await _run_logged(result, hook_name, f"guild {guild_id}")
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         await self._guild_available(guild)
@@ -324,19 +331,72 @@ class RedLegionBot(discord.Client):
         await self._guild_available(guild)
 
     async def _guild_available(self, guild: discord.Guild) -> None:
-        async with self._startup_slots, self._guild_locks[guild.id]:
-            await members.ensure_guild(guild.id, guild.name)
-            self.known_members.mark_guild(guild.id)
-            await seed_role_levels(self.settings, guild.id)
-            humans = [member_info(self.settings, m) for m in guild.members]
-            await members.upsert_members(guild.id, humans)
-            self.known_members.mark(guild.id, (m.user_id for m in humans))
-            self.enablement.forget(guild.id)
-            snapshot = self.snapshot(guild)
-            await self._dispatch("redlegion_guild_available", guild.id, guild=snapshot)
+        """Ready in a guild: its rows and plugins' reconciliation first (who is in voice
+        came with the guild), then every member, at the gateway's pace."""
+        if not await self._guild_sync.available(guild):
+            return
         self.dispatch("redlegion_guild_handled", guild.id)
+        if not guild.chunked:
+            await guild.chunk()
+        if await self._member_sync.available(guild):
+            self.dispatch("redlegion_members_handled", guild.id)
 
-    def snapshot(self, guild: discord.Guild) -> GuildSnapshot:
+    @contextlib.asynccontextmanager
+    async def _holding(self, guilds: Sequence[discord.Guild]) -> AsyncIterator[None]:
+        """Hold these guilds' voice and member events (their per-guild locks), one start-up
+        batch at a time (reconciliation's or members')."""
+        async with self._startup_batch, contextlib.AsyncExitStack() as held:
+            for guild in guilds:
+                await held.enter_async_context(self._guild_locks[guild.id])
+            yield
+
+    async def _sync_guilds(self, guilds: Sequence[discord.Guild]) -> None:
+        """One batch of start-up: core's rows for every guild and the members Discord sent
+        with it, then each plugin's reconciliation."""
+        async with self._holding(guilds):
+            await self._write_members(guilds, named=True)
+            ids = [g.id for g in guilds]
+            await seed_role_levels(self.settings, ids)
+            await self.enablement.load(ids)
+            now = self.clock.now()  # one moment for the batch: its sign of life in one write
+            await self._dispatch_available([self.snapshot(g, at=now) for g in guilds])
+
+    async def _sync_members(self, guilds: Sequence[discord.Guild]) -> None:
+        """One batch of guilds whose members have all arrived (chunked): their rows."""
+        async with self._holding(guilds):
+            await self._write_members(guilds, named=False)
+
+    async def _write_members(self, guilds: Sequence[discord.Guild], *, named: bool) -> None:
+        humans = {g.id: [member_info(self.settings, m) for m in g.members] for g in guilds}
+        await members.sync_guilds(
+            [members.GuildRows(g.id, g.name if named else None, humans[g.id]) for g in guilds]
+        )
+        for guild in guilds:
+            self.known_members.mark_guild(guild.id)
+            self.known_members.mark(guild.id, (m.user_id for m in humans[guild.id]))
+
+    async def _dispatch_available(self, snapshots: list[GuildSnapshot]) -> None:
+        """Each plugin, in load order, hears the guilds of the batch where it is on: all at
+        once (`redlegion_guilds_available`) when it implements that, else one by one."""
+        enabled = {s.guild_id: set(await self.enablement.enabled(s.guild_id)) for s in snapshots}
+        batch_hook = {name for name, _ in self.plugins.impls("redlegion_guilds_available")}
+        for plugin in self.plugins.names:
+            mine = [s for s in snapshots if plugin in enabled[s.guild_id]]
+            if not mine:
+                continue
+            if plugin in batch_hook:
+                caller = self.plugins.hook_for("redlegion_guilds_available", [plugin])
+                for result in caller(bot=self, guilds=mine):
+                    await _run_logged(result, "redlegion_guilds_available", f"{len(mine)} guilds")
+                continue
+            caller = self.plugins.hook_for("redlegion_guild_available", [plugin])
+            for snapshot in mine:
+                for result in caller(bot=self, guild=snapshot):
+                    await _run_logged(
+                        result, "redlegion_guild_available", f"guild {snapshot.guild_id}"
+                    )
+
+    def snapshot(self, guild: discord.Guild, *, at: datetime | None = None) -> GuildSnapshot:
         in_voice = tuple(
             VoiceMember(m.id, m.voice.channel.id, m.bot, m.display_name)
             for m in guild.members
@@ -348,7 +408,7 @@ class RedLegionBot(discord.Client):
             afk_channel_id=guild.afk_channel.id if guild.afk_channel else None,
             voice_channel_ids=frozenset(c.id for c in guild.voice_channels),
             in_voice=in_voice,
-            at=self.clock.now(),
+            at=at or self.clock.now(),
             voice_channel_names={c.id: c.name for c in guild.voice_channels},
         )
 
@@ -470,10 +530,12 @@ async def recommended_shard_count(token: str) -> int:
     return int(count)
 
 
-async def _run_logged(result: Awaitable[Any] | Any, hook_name: str, guild_id: int) -> None:
+async def _run_logged(result: Awaitable[Any] | Any, hook_name: str, where: str) -> None:
+    """Await a plugin's hook; its failure is logged (`where`: in which guilds) and spares
+    the other plugins."""
     if not isinstance(result, Awaitable):
         return
     try:
         await result
     except Exception:
-        log.exception("plugin hook %s failed in guild %s", hook_name, guild_id)
+        log.exception("plugin hook %s failed in %s", hook_name, where)

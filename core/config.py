@@ -151,6 +151,10 @@ class GuildSettings(BaseModel):
     roles: RoleLevels = RoleLevels()
 
 
+# what a guild that config does not name gets: read-only, shared
+NO_OVERRIDES = GuildSettings()
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -197,7 +201,9 @@ class Settings(BaseModel):
         return self._warnings
 
     def guild(self, guild_id: int) -> GuildSettings:
-        return self.guilds.get(guild_id) or GuildSettings()
+        """The guild's overrides; one shared, empty set for a guild config does not name
+        (asked for every member at start-up: building one each time cost a deep copy)."""
+        return self.guilds.get(guild_id) or NO_OVERRIDES
 
     def bind_plugins(self, models: Mapping[str, type[BaseModel] | None]) -> list[str]:
         """Validate every name and plugin section now that plugins are known.

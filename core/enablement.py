@@ -7,6 +7,7 @@ and takes effect at once. Choices are cached per guild and dropped through the c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,11 +39,22 @@ class Enablement:
         if guild_id is None:
             return {}
         if guild_id not in self._choices:
-            settings = await Guild.filter(id=guild_id).values_list("settings", flat=True)
-            found: Any = settings[0] if settings else None  # Guild.settings: dict[str, Any]
-            stored: dict[str, Any] = (found or {}).get("plugins", {})
+            await self.load([guild_id])
+        return self._choices.get(guild_id, {})
+
+    async def load(self, guild_ids: Iterable[int]) -> None:
+        """Read the admins' choices of these guilds afresh, in one query (start-up asks for
+        a batch of guilds at once)."""
+        ids = list(guild_ids)
+        for guild_id in ids:
+            self.forget(guild_id)
+        if not ids:
+            return
+        found = dict(await Guild.filter(id__in=ids).values_list("id", "settings"))
+        for guild_id in ids:
+            settings: Any = found.get(guild_id) or {}  # Guild.settings: dict[str, Any]
+            stored: dict[str, Any] = settings.get("plugins", {})
             self._choices[guild_id] = {str(k): bool(v) for k, v in stored.items()}
-        return self._choices[guild_id]
 
     def forget(self, guild_id: int) -> None:
         self._choices.pop(guild_id, None)

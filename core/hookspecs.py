@@ -51,7 +51,21 @@ async def redlegion_setup(bot: RedLegionBot) -> None:
 
 @hookspec
 async def redlegion_guild_available(bot: RedLegionBot, guild: GuildSnapshot) -> None:
-    """The bot is ready in a guild (start-up, reconnect or newly joined): reconcile state."""
+    """The bot is ready in a guild (start-up, reconnect or newly joined): reconcile state.
+
+    Called once per guild for a plugin that does not implement `redlegion_guilds_available`.
+    """
+
+
+@hookspec
+async def redlegion_guilds_available(bot: RedLegionBot, guilds: list[GuildSnapshot]) -> None:
+    """The bot is ready in these guilds (a batch of start-up, or one guild joined later),
+    the plugin on in each: reconcile their state in as few queries as the batch allows.
+
+    A plugin implementing this one is not called with `redlegion_guild_available`: at start
+    Discord announces every guild together, and one query for a hundred guilds costs little
+    more than one for a single guild.
+    """
 
 
 @hookspec

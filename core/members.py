@@ -6,12 +6,15 @@ event. `KnownMembers` remembers what already exists so the voice hot path costs 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
 from core.models import Guild, GuildMembership, User
+from storage.sql import insert_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,66 +35,125 @@ async def ensure_guild(guild_id: int, name: str) -> Guild:
     return guild
 
 
+@dataclass(frozen=True, slots=True)
+class GuildRows:
+    """One guild as Discord shows it: its name (None: leave the guild row alone) and members."""
+
+    guild_id: int
+    name: str | None
+    members: Sequence[MemberInfo] = ()
+
+
+# ids per `IN (...)` list: far under both backends' parameter caps, short statements
+_IDS_PER_READ = 5_000
+
+
 async def upsert_members(guild_id: int, members: Iterable[MemberInfo]) -> None:
-    """Create or refresh users and memberships in a fixed number of queries."""
-    members = list(members)
-    if not members:
+    """Create or refresh one guild's users and memberships (`sync_guilds` of one guild)."""
+    await sync_guilds([GuildRows(guild_id, None, list(members))])
+
+
+async def sync_guilds(batch: Sequence[GuildRows]) -> None:
+    """Bring guilds, users and memberships in line with Discord for a batch of guilds.
+
+    Start-up hears every guild at once: this reads what is stored for the whole batch, then
+    writes only what differs, each table in multi-row upserts. The statements are fixed
+    whatever the number of guilds and members (the reads split per `_IDS_PER_READ` ids), and a
+    restart that finds nothing changed writes nothing. A user in several guilds takes the name
+    the last guild of the batch shows.
+    """
+    if not batch:
         return
-    ids = [m.user_id for m in members]
+    now = datetime.now(UTC)
+    users: dict[int, MemberInfo] = {}
+    for rows in batch:
+        users.update((m.user_id, m) for m in rows.members)
     async with in_transaction():
-        users = {u.id: u for u in await User.filter(id__in=ids)}
-        new_users = [
-            User(id=m.user_id, username=m.username, display_name=m.display_name)
-            for m in members
-            if m.user_id not in users
-        ]
-        changed_users = []
-        for m in members:
-            user = users.get(m.user_id)
-            if user and (user.username, user.display_name) != (m.username, m.display_name):
-                user.username, user.display_name = m.username, m.display_name
-                changed_users.append(user)
-        if new_users:
-            await User.bulk_create(new_users, ignore_conflicts=True)
-        if changed_users:
-            await User.bulk_update(changed_users, fields=["username", "display_name"])
-        existing = {
-            ms.user_id: ms
-            for ms in await GuildMembership.filter(guild_id=guild_id, user_id__in=ids)
-        }
-        new_ms = []
-        changed_ms = []
-        for m in members:
-            ms = existing.get(m.user_id)
-            if ms is None:
-                new_ms.append(
-                    GuildMembership(
-                        guild_id=guild_id,
-                        user_id=m.user_id,
-                        is_org_member=m.is_org_member,
-                        role_ids=list(m.role_ids),
-                        is_guild_admin=m.is_guild_admin,
-                    )
+        named = [rows for rows in batch if rows.name is not None]
+        if named:
+            stored = dict(
+                await Guild.filter(id__in=[rows.guild_id for rows in named]).values_list(
+                    "id", "name"
                 )
-            elif (ms.is_org_member, ms.role_ids, ms.is_active, ms.is_guild_admin) != (
-                m.is_org_member,
-                list(m.role_ids),
-                True,
-                m.is_guild_admin,
+            )
+            await insert_rows(
+                "guilds",
+                ("id", "name", "settings", "created_at", "updated_at"),
+                [
+                    (rows.guild_id, rows.name, "{}", now, now)
+                    for rows in named
+                    if stored.get(rows.guild_id) != rows.name
+                ],
+                on_conflict="(id) DO UPDATE SET name = excluded.name, "
+                "updated_at = excluded.updated_at",
+            )
+        if not users:
+            return
+        known: dict[int, tuple[str, str | None]] = {}
+        ids = list(users)
+        for start in range(0, len(ids), _IDS_PER_READ):
+            chunk = ids[start : start + _IDS_PER_READ]
+            for uid, username, display in await User.filter(id__in=chunk).values_list(
+                "id", "username", "display_name"
             ):
-                ms.is_org_member, ms.role_ids, ms.is_active, ms.is_guild_admin = (
+                known[uid] = (username, display)
+        await insert_rows(
+            "users",
+            ("id", "username", "display_name", "created_at", "updated_at"),
+            [
+                (m.user_id, m.username, m.display_name, now, now)
+                for m in users.values()
+                if known.get(m.user_id) != (m.username, m.display_name)
+            ],
+            on_conflict="(id) DO UPDATE SET username = excluded.username, "
+            "display_name = excluded.display_name, updated_at = excluded.updated_at",
+        )
+        guild_ids = [rows.guild_id for rows in batch if rows.members]
+        held = {
+            (gid, uid): (org, list(roles), active, admin)
+            for gid, uid, org, roles, active, admin in await GuildMembership.filter(
+                guild_id__in=guild_ids
+            ).values_list(
+                "guild_id", "user_id", "is_org_member", "role_ids", "is_active", "is_guild_admin"
+            )
+        }
+        changed = [
+            (rows.guild_id, m)
+            for rows in batch
+            for m in {m.user_id: m for m in rows.members}.values()
+            if held.get((rows.guild_id, m.user_id))
+            != (m.is_org_member, list(m.role_ids), True, m.is_guild_admin)
+        ]
+        await insert_rows(
+            "guild_memberships",
+            (
+                "guild_id",
+                "user_id",
+                "is_org_member",
+                "join_date",
+                "role_ids",
+                "is_active",
+                "is_guild_admin",
+                "updated_at",
+            ),
+            [
+                (
+                    gid,
+                    m.user_id,
                     m.is_org_member,
-                    list(m.role_ids),
+                    now,
+                    json.dumps(list(m.role_ids)),
                     True,
                     m.is_guild_admin,
+                    now,
                 )
-                changed_ms.append(ms)
-        if new_ms:
-            await GuildMembership.bulk_create(new_ms, ignore_conflicts=True)
-        if changed_ms:
-            await GuildMembership.bulk_update(
-                changed_ms, fields=["is_org_member", "role_ids", "is_active", "is_guild_admin"]
-            )
+                for gid, m in changed
+            ],
+            on_conflict="(guild_id, user_id) DO UPDATE SET "
+            "is_org_member = excluded.is_org_member, role_ids = excluded.role_ids, "
+            "is_active = excluded.is_active, is_guild_admin = excluded.is_guild_admin, "
+            "updated_at = excluded.updated_at",
+        )
 
 
 async def member_left(guild_id: int, user_id: int) -> None:

@@ -88,15 +88,27 @@ async def level_of(
     return best
 
 
-async def seed_role_levels(settings: Settings, guild_id: int) -> int:
-    """Copy `[guilds."ID".roles]` from config into the guild's mapping where not yet set."""
-    roles = settings.guild(guild_id).roles
-    existing = set(await RoleLevel.filter(guild_id=guild_id).values_list("role_id", flat=True))
+async def seed_role_levels(settings: Settings, guild_ids: int | Iterable[int]) -> int:
+    """Copy `[guilds."ID".roles]` from config into each guild's mapping where not yet set.
+
+    One read for all the guilds given (start-up seeds a batch at once), none for guilds whose
+    config names no roles; returns how many mappings were added.
+    """
+    ids = [guild_ids] if isinstance(guild_ids, int) else list(guild_ids)
+    wanted = {
+        (guild_id, role_id): level
+        for guild_id in ids
+        for level in ("officer", "treasurer", "admin")
+        for role_id in getattr(settings.guild(guild_id).roles, level)
+    }
+    if not wanted:
+        return 0
+    guilds = sorted({guild_id for guild_id, _ in wanted})
+    existing = set(await RoleLevel.filter(guild_id__in=guilds).values_list("guild_id", "role_id"))
     new = [
         RoleLevel(guild_id=guild_id, role_id=role_id, level=level)
-        for level in ("officer", "treasurer", "admin")
-        for role_id in getattr(roles, level)
-        if role_id not in existing
+        for (guild_id, role_id), level in wanted.items()
+        if (guild_id, role_id) not in existing
     ]
     if new:
         await RoleLevel.bulk_create(new, ignore_conflicts=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from core import members
-from core.bot import RedLegionBot
 from core.members import KnownMembers, MemberInfo, ensure_guild, member_left, upsert_members
 from core.models import Guild, GuildMembership, User
 from core.plugins import PluginManager
@@ -66,33 +65,78 @@ async def test_known_members_skip_repeat_work(db: Database):
     assert queries
 
 
-async def test_start_up_syncs_hold_a_bounded_share_of_the_pool(
+async def test_guilds_announced_together_are_synced_in_batches_one_at_a_time(
     fake_discord: FakeDiscord, db: Database, monkeypatch
 ):
-    """Many guilds announced at once are synced at most STARTUP_SYNCS at a time, so the rest of
-    the database pool stays free for commands; every guild is still synced."""
-    for n in range(8):
-        fake_discord.guild(f"Guild {n}").member(f"pilot{n}")
-    running, peak = 0, 0
-    upsert = members.upsert_members
+    """Many guilds announced at once are synced a batch at a time (at most one of the pool's
+    connections held by start-up, so commands go between its statements), several guilds to a
+    batch; every guild and every member is still synced, members not in voice included."""
+    miners = []
+    for n in range(12):
+        guild = fake_discord.guild(f"Guild {n}")
+        guild.member(f"pilot{n}")
+        miners.append((guild.member(f"miner{n}"), guild.voice("Ore")))
+    running, peak, batches = 0, 0, []
+    sync = members.sync_guilds
 
-    async def slow_upsert(guild_id: int, infos: list[MemberInfo]) -> None:
+    async def slow_sync(batch: list[members.GuildRows]) -> None:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
+        batches.append(len(batch))
         try:
             await asyncio.sleep(0.02)  # a database that takes its time
-            await upsert(guild_id, infos)
+            await sync(batch)
         finally:
             running -= 1
 
-    monkeypatch.setattr(members, "upsert_members", slow_upsert)
+    monkeypatch.setattr(members, "sync_guilds", slow_sync)
     plugins = PluginManager(entry_point_group=None)
-    async with fake_discord.serve(), running_bot(fake_discord, make_settings({}, plugins), plugins):
-        for _ in range(500):
-            if await Guild.all().count() == 8 and running == 0:
-                break
-            await asyncio.sleep(0.01)
-    assert await Guild.all().count() == 8
-    assert await User.filter(username__startswith="pilot").count() == 8
-    assert peak == RedLegionBot.STARTUP_SYNCS
+    async with fake_discord.serve():
+        for miner, ore in miners:  # in voice before the bot starts: sent with their guild
+            await miner.join(ore)
+        async with running_bot(fake_discord, make_settings({}, plugins), plugins):
+            for _ in range(500):
+                if await User.filter(username__startswith="pilot").count() == 12 and running == 0:
+                    break
+                await asyncio.sleep(0.01)
+    assert await Guild.all().count() == 12
+    assert await User.filter(username__startswith="pilot").count() == 12
+    assert await GuildMembership.filter(user__username__startswith="miner").count() == 12
+    assert peak == 1
+    assert max(batches) > 1, batches  # guilds announced together share a batch
+
+
+async def test_a_batch_of_guilds_costs_the_same_statements_whatever_its_size(db: Database):
+    """Start-up's rows for 3 guilds or 60 (10 members each, one user in every guild): the
+    same statements on the first start, and a restart that finds nothing changed writes
+    nothing."""
+
+    def batch(guilds: int) -> list[members.GuildRows]:
+        return [
+            members.GuildRows(
+                g,
+                f"Guild {g}",
+                [MemberInfo(10_000 * g + u, f"u{g}-{u}", None, (u,)) for u in range(9)]
+                + [MemberInfo(1, "everywhere", "Everywhere")],
+            )
+            for g in range(1, guilds + 1)
+        ]
+
+    await User.all().count()  # the pool's first connection is logged as a statement
+    counts = {}
+    for size in (3, 60):
+        with count_queries() as first:
+            await members.sync_guilds(batch(size))
+        with count_queries() as again:
+            await members.sync_guilds(batch(size))
+        counts[size] = (len(first), len(again))
+        assert not [q for q in again if q.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert counts[3] == counts[60], counts
+    assert await GuildMembership.filter(user_id=1).count() == 60
+    assert await GuildMembership.all().count() == 600
+    renamed = batch(60)
+    renamed[5] = members.GuildRows(6, "Renamed", renamed[5].members)
+    await members.sync_guilds(renamed)
+    assert (await Guild.get(id=6)).name == "Renamed"
+    assert (await Guild.get(id=7)).name == "Guild 7"

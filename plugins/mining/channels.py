@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from tortoise.transactions import atomic
@@ -79,3 +79,14 @@ async def approved_channel_ids(guild_id: int) -> frozenset[int]:
         "channel_id", flat=True
     )
     return frozenset(ids)
+
+
+async def approved_channels_of(guild_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+    """Each guild's approved channels, for many guilds in one query (start-up)."""
+    found: dict[int, set[int]] = {}
+    rows = await MiningChannel.filter(guild_id__in=guild_ids, is_active=True).values_list(
+        "guild_id", "channel_id"
+    )
+    for guild_id, channel_id in rows:
+        found.setdefault(guild_id, set()).add(channel_id)
+    return {guild_id: frozenset(ids) for guild_id, ids in found.items()}

@@ -54,8 +54,8 @@ async def redlegion_setup(bot: RedLegionBot) -> None:
 
 
 @hookimpl
-async def redlegion_guild_available(bot: RedLegionBot, guild: GuildSnapshot) -> None:
-    await tracker_for(bot).reconcile(guild)
+async def redlegion_guilds_available(bot: RedLegionBot, guilds: list[GuildSnapshot]) -> None:
+    await tracker_for(bot).reconcile_many(guilds)
 
 
 @hookimpl

@@ -34,10 +34,11 @@ from the reconciliation, a mover is closed and reopened at it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,7 +48,7 @@ from tortoise.transactions import in_transaction
 from core.errors import DatabaseOutage
 from core.events import GuildSnapshot, VoiceStateEvent
 from plugins.mining import sessions, topics
-from plugins.mining.channels import approved_channel_ids
+from plugins.mining.channels import approved_channel_ids, approved_channels_of
 from plugins.mining.events import active_event_ids, open_many
 from plugins.mining.models import EventStatus, MiningEvent, MiningParticipation
 from storage.change_feed import Change
@@ -161,7 +162,7 @@ class VoiceTracker:
             async with self.changing(guild_id):
                 snapshot = self.snapshots(guild_id) if self.snapshots is not None else None
                 if snapshot is not None and guild_id not in self.suspect:
-                    await self._reconcile(snapshot)
+                    await self._reconcile([snapshot])
         except DatabaseOutage:
             pass  # the outage is the tracker's own business: its next voice change finds it
         except Exception:
@@ -217,24 +218,37 @@ class VoiceTracker:
 
     async def reconcile(self, snapshot: GuildSnapshot) -> ReconcileResult:
         """Bring open sessions in line with who is in voice now (the restart rule above)."""
-        async with self.changing(snapshot.guild_id):
-            return await self._reconcile(snapshot)
+        return (await self.reconcile_many([snapshot]))[snapshot.guild_id]
 
-    async def _reconcile(self, snapshot: GuildSnapshot) -> ReconcileResult:
-        """The restart rule, the guild's lock held; a suspect guild's outage is its downtime."""
-        guild_id = snapshot.guild_id
-        since = self.suspect.get(guild_id)
+    async def reconcile_many(
+        self, snapshots: Sequence[GuildSnapshot]
+    ) -> dict[int, ReconcileResult]:
+        """The restart rule for a batch of guilds (start-up hears them together), their locks
+        held: the reads are the same few whatever the number of guilds."""
+        async with contextlib.AsyncExitStack() as held:
+            for guild_id in sorted({s.guild_id for s in snapshots}):  # one order: no deadlock
+                await held.enter_async_context(self.changing(guild_id))
+            return await self._reconcile(snapshots)
+
+    async def _reconcile(self, snapshots: Sequence[GuildSnapshot]) -> dict[int, ReconcileResult]:
+        """The restart rule, the guilds' locks held; a suspect guild's outage is its downtime."""
+        since = {
+            s.guild_id: self.suspect[s.guild_id] for s in snapshots if s.guild_id in self.suspect
+        }
         async with in_transaction():
-            result = await reconcile(snapshot, seen_until=since)
-        self.watching.add(guild_id)
-        self._settled[guild_id] = snapshot.at
-        if self.suspect.pop(guild_id, None) is not None:
-            log.warning(
-                "database back: guild %s reconciled for the outage since %s "
-                "(%d kept, %d closed, %d opened)",
-                guild_id, since, result.kept, result.closed, result.opened,
-            )  # fmt: skip
-        return result
+            results = await reconcile(snapshots, seen_until=since)
+        for snapshot in snapshots:
+            guild_id = snapshot.guild_id
+            self.watching.add(guild_id)
+            self._settled[guild_id] = snapshot.at
+            if self.suspect.pop(guild_id, None) is not None:
+                result = results[guild_id]
+                log.warning(
+                    "database back: guild %s reconciled for the outage since %s "
+                    "(%d kept, %d closed, %d opened)",
+                    guild_id, since[guild_id], result.kept, result.closed, result.opened,
+                )  # fmt: skip
+        return results
 
     def _lost(self, guild_id: int, at: datetime) -> None:
         """A voice change of the guild could not be written: reconcile it when the database
@@ -266,7 +280,7 @@ class VoiceTracker:
             if snapshot is None:
                 return True  # nothing to read voice from now
             try:
-                await self._reconcile(snapshot)
+                await self._reconcile([snapshot])
             except DatabaseOutage:
                 return False
         return True
@@ -295,53 +309,70 @@ class VoiceTracker:
 
 
 async def reconcile(
-    snapshot: GuildSnapshot, *, seen_until: datetime | None = None
-) -> ReconcileResult:
-    """The restart rule for one guild. `seen_until`: the bot saw the guild's voice until then
-    though it recorded nothing (a database outage began); it counts as a sign of life."""
-    guild_id, now = snapshot.guild_id, snapshot.at
-    result = ReconcileResult()
-    events = await MiningEvent.filter(guild_id=guild_id, status=EventStatus.ACTIVE).values_list(
-        "id", "last_seen_at"
-    )
+    snapshots: Sequence[GuildSnapshot], *, seen_until: Mapping[int, datetime] | None = None
+) -> dict[int, ReconcileResult]:
+    """The restart rule for these guilds, in three reads whatever their number (the active
+    events, the approved channels, the events' sessions), then only the writes that differ.
+    `seen_until`: per guild, the bot saw its voice until then though it recorded nothing (a
+    database outage began); it counts as a sign of life."""
+    seen_until = seen_until or {}
+    results = {s.guild_id: ReconcileResult() for s in snapshots}
+    events = await MiningEvent.filter(
+        guild_id__in=list(results), status=EventStatus.ACTIVE
+    ).values_list("id", "guild_id", "last_seen_at")
     if not events:
-        return result
-    result.events = [event_id for event_id, _ in events]
-    approved = await approved_channel_ids(guild_id)
-    present = {
-        m.user_id: m.channel_id
-        for m in snapshot.in_voice
-        if not m.is_bot and m.channel_id in approved and m.channel_id != snapshot.afk_channel_id
-    }
-    rows = await MiningParticipation.filter(event_id__in=result.events).values_list(
+        return results
+    approved = await approved_channels_of(sorted({guild_id for _, guild_id, _ in events}))
+    rows = await MiningParticipation.filter(event_id__in=[e for e, _, _ in events]).values_list(
         "id", "event_id", "user_id", "channel_id", "session_start", "session_end"
     )
-    last_seen = {
-        event_id: max((t for t in (seen, seen_until) if t is not None), default=None)
-        for event_id, seen in events
-    }
+    by_guild: dict[int, list[int]] = {}
+    last_seen: dict[int, datetime | None] = {}
+    for event_id, guild_id, seen in events:
+        by_guild.setdefault(guild_id, []).append(event_id)
+        outage = seen_until.get(guild_id)
+        last_seen[event_id] = max((t for t in (seen, outage) if t is not None), default=None)
+    now_of = {s.guild_id: s.at for s in snapshots}
+    guild_of = {event_id: guild_id for event_id, guild_id, _ in events}
     for _, event_id, _, _, start, end in rows:
         latest = max(t for t in (start, end, last_seen[event_id]) if t is not None)
-        last_seen[event_id] = min(latest, now)
-    open_rows = [row for row in rows if row[5] is None]
-    for event_id, _ in events:
-        tracked: set[int] = set()
-        for session_id, ev, user_id, channel_id, start, _ in open_rows:
-            if ev != event_id:
-                continue
-            where = present.get(user_id)
-            if where == channel_id:
-                result.kept += 1
-                tracked.add(user_id)
-                continue
-            end = now if where is not None else max(start, last_seen[event_id])
-            await _close_one(session_id, start, end)
-            result.closed += 1
-        arrived = {u: c for u, c in present.items() if u not in tracked}
-        if arrived:
-            result.opened += await open_many(guild_id, event_id, arrived, now)
-    await MiningEvent.filter(id__in=result.events).update(last_seen_at=now)
-    return result
+        last_seen[event_id] = min(latest, now_of[guild_of[event_id]])
+    open_rows: dict[int, list[tuple[int, int, int, datetime]]] = {}
+    for session_id, event_id, user_id, channel_id, start, end in rows:
+        if end is None:
+            open_rows.setdefault(event_id, []).append((session_id, user_id, channel_id, start))
+    stamped: dict[datetime, list[int]] = {}
+    for snapshot in snapshots:
+        guild_id, now = snapshot.guild_id, snapshot.at
+        if guild_id not in by_guild:
+            continue
+        result = results[guild_id]
+        result.events = sorted(by_guild[guild_id])
+        channels = approved.get(guild_id, frozenset())
+        present = {
+            m.user_id: m.channel_id
+            for m in snapshot.in_voice
+            if not m.is_bot and m.channel_id in channels and m.channel_id != snapshot.afk_channel_id
+        }
+        for event_id in result.events:
+            tracked: set[int] = set()
+            for session_id, user_id, channel_id, start in open_rows.get(event_id, []):
+                where = present.get(user_id)
+                if where == channel_id:
+                    result.kept += 1
+                    tracked.add(user_id)
+                    continue
+                sign_of_life = last_seen[event_id]
+                end = now if where is not None else max(start, sign_of_life or start)
+                await _close_one(session_id, start, end)
+                result.closed += 1
+            arrived = {u: c for u, c in present.items() if u not in tracked}
+            if arrived:
+                result.opened += await open_many(guild_id, event_id, arrived, now)
+        stamped.setdefault(now, []).extend(result.events)
+    for now, event_ids in stamped.items():
+        await MiningEvent.filter(id__in=event_ids).update(last_seen_at=now)
+    return results
 
 
 async def _close_one(session_id: int, start: datetime, end: datetime) -> None:
