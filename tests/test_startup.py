@@ -253,3 +253,25 @@ def test_mysql_database_url_option_is_one_line(
         "error: unsupported database URL 'mysql://root:***@db/x': use sqlite://PATH or "
         "postgres://USER@HOST/DB\n"
     )
+
+
+def test_registering_the_commands_leaves_the_pdf_library_for_the_first_report(tmp_path: Path):
+    """Start-up builds every plugin's slash commands before it connects: reportlab (a third
+    of a second to import) waits for the first PDF asked for."""
+    code = (
+        "import sys\n"
+        "from core.bot import check_commands\n"
+        "from core.runtime import Runtime\n"
+        "runtime = Runtime.load()\n"
+        "check_commands(runtime.settings, runtime.plugins)\n"
+        "assert {'economy', 'mining', 'loans'} <= set(runtime.plugins.names)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'reportlab'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("REDLEGION_CONFIG", "DATABASE_URL")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

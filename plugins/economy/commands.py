@@ -13,7 +13,7 @@ from core.money import fmt
 from core.options import LedgerId
 from core.permissions import Level, requires
 from core.tabular import to_csv
-from plugins.economy import embeds, ledger, report_files, reports
+from plugins.economy import embeds, ledger, reports
 from plugins.economy.ledger import TREASURY
 from plugins.economy.market import best_places, sync_state
 from plugins.economy.materials import find_material, material_index, search_materials
@@ -329,6 +329,10 @@ class ReportGroup(app_commands.Group, name="report", description="Reports"):
             reports.parse_day(start, "from"), reports.parse_day(end, "to"), today
         )
         await interaction.response.defer(thinking=True)
+        # reportlab takes a third of a second to import: paid at the first report, not at
+        # every start-up (register_commands imports this module before the bot connects)
+        from plugins.economy import report_files
+
         report = await reports.finances(_guild(interaction), *window)
         label = report_files.period_label(report)
         stem = report_files.file_stem(report)

@@ -27,7 +27,6 @@ from plugins.mining import (
     expenses,
     formatting,
     payroll,
-    report_pdf,
     yields,
 )
 from plugins.mining.models import EventStatus
@@ -540,6 +539,10 @@ class ReportGroup(app_commands.Group, name="report", description="Mining reports
         guild_id = _guild(interaction)
         found = await events.get_event(guild_id, event)  # before deferring: refusals stay private
         await interaction.response.defer(thinking=True)
+        # reportlab takes a third of a second to import: paid at the first report, not at
+        # every start-up (register_commands imports this module before the bot connects)
+        from plugins.mining import report_pdf
+
         data = await report_pdf.event_pdf(
             guild_id, found.id, settings=_settings(interaction), now=_now(interaction)
         )
