@@ -47,8 +47,8 @@ import asyncpg
 import yarl
 from aiohttp import web
 
-from core.clock import VirtualClock
 from core import members
+from core.clock import VirtualClock
 from core.config import Settings
 from core.permissions import Level, set_role_level
 from core.plugins import PluginManager
@@ -71,6 +71,7 @@ A, B, LOBBY = 11, 12, 13
 T0 = datetime(2026, 1, 4, 18, 0, tzinfo=UTC)
 FIRST_MEMBER = 100_000
 LEDGER_MEMBERS = 50
+SHOW_QUERIES = bool(os.environ.get("PORTAL_BENCH_SHOW_QUERIES"))  # each request's statements
 
 
 @dataclass
@@ -361,6 +362,8 @@ async def measure(
     with count_queries() as q:
         _, _, body = await site.get(path)
     http_queries = len(q)
+    if SHOW_QUERIES:
+        print(f"-- {what} {size}: the request's statements", *q, sep="\n", file=sys.stderr)
     with count_queries() as q:
         shown = await direct()
     direct_queries = len(q)
@@ -403,7 +406,7 @@ async def bench_event_pages(site: Site, sizes: list[int], rounds: int) -> list[F
         event_id = await ended_event(guild, ids[:size], settings)
         now = site.clock.now()
 
-        async def direct(event_id: int = event_id) -> Any:
+        async def direct(event_id: int = event_id, now: datetime = now) -> Any:
             # event_page's calls, in its order (a treasurer is an officer: every section)
             view = await events.show_event(
                 guild, event_id, now=now, min_session_seconds=settings.min_session_seconds
@@ -444,7 +447,7 @@ async def bench_live(site: Site, sizes: list[int], rounds: int) -> list[Figures]
         event_id = await active_event(guild, ids[:size], in_voice=True)
         now = site.clock.now()
 
-        async def direct(event_id: int = event_id) -> Any:
+        async def direct(event_id: int = event_id, now: datetime = now) -> Any:
             return await live_view(
                 guild, event_id, now=now, min_session_seconds=settings.min_session_seconds
             )
