@@ -94,6 +94,9 @@ async def make_backend(kind: str, pg: str, tmp: Path) -> Backend:
     await admin.close()
 
     async def drop() -> None:
+        if os.environ.get("PORTAL_BENCH_KEEP"):  # to look at afterwards
+            print(f"kept database {name}", file=sys.stderr)
+            return
         conn = await asyncpg.connect(f"{pg}/postgres")
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
