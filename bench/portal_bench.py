@@ -279,7 +279,7 @@ async def ended_event(guild_id: int, ids: list[int], settings: MiningSettings) -
     )
     for n in range(5):
         await expenses.add_expense(
-            guild_id, event_id, amount=f"{1000 + n}.50", paid_by=ids[n], kind="refinery"
+            guild_id, event_id, amount=f"{1000 + n}.50", paid_by=ids[n % len(ids)], kind="refinery"
         )
     await adjustments.set_time(
         guild_id,
@@ -506,7 +506,7 @@ async def bench_ledger(site: Site, sizes: list[int], rounds: int) -> list[Figure
             def check(body: bytes, shown: Any) -> None:
                 text = body.decode()
                 rows = shown[0].rows
-                assert len(rows) == PER_PAGE, len(rows)
+                assert rows, "an empty page"
                 missing = [r.memo for r in rows if r.memo not in text]
                 assert not missing, f"the page leaves out {missing[:3]}"
 
