@@ -89,3 +89,44 @@ def test_startup_bench_prints_its_figures(kind: str):
     assert len(lines) == 2, lines
     for line, layout in zip(lines, ("1 shard ", "4 shards"), strict=True):
         assert re.match(rf"{kind}\s+1 guilds {layout}: {figure}", line), line
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_portal_bench_prints_its_figures(kind: str):
+    """The portal bench serves each page signed in, checks it shows what the direct calls
+    return, and prints both sizes of each with the statements they sent."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH.parent / "portal_bench.py"),
+            *("--rounds", "1", "--participants", "3", "12", "--entries", "120", "480"),
+            *("--backends", kind, "--pg", PG_SERVER),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    figure = (
+        r"server +[\d.]+ ms \((\d+) queries, \d+ KiB; round trip [\d.]+ ms\), "
+        r"direct +[\d.]+ ms \((\d+) queries\) → [\d.]+× \(target ≤ 1\.50×\) (OK|MISSED)$"
+    )
+    pages = [
+        ("event page", 3),
+        ("event page", 12),
+        ("live.json", 3),
+        ("live.json", 12),
+        ("ledger p.1", 120),
+        ("ledger trades p.1", 120),
+        ("ledger p.1", 480),
+        ("ledger trades p.2", 480),
+    ]
+    assert len(lines) == len(pages), lines
+    counts: dict[str, set[tuple[str, str]]] = {}
+    for line, (page, size) in zip(lines, pages, strict=True):
+        found = re.match(rf"{kind}\s+{re.escape(page)}\s+{size}: {figure}", line)
+        assert found, line
+        counts.setdefault(page.split(" p.")[0], set()).add(found.groups()[:2])
+    # a page sends as many statements at either size
+    assert all(len(seen) == 1 for seen in counts.values()), counts

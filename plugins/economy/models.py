@@ -145,7 +145,9 @@ class Entry(Model):
 
     class Meta:
         table = "ledger_entries"
-        indexes = (("account_id", "at"), ("guild_id", "at"))
+        # a transaction's entries by index: a join from transactions (the ledger filtered by
+        # kind) is otherwise a scan of the guild's entries per transaction on PostgreSQL
+        indexes = (("account_id", "at"), ("guild_id", "at"), ("transaction_id",))
 
 
 class Trade(Model):
