@@ -92,22 +92,6 @@ class CommandDigest(Model):
         unique_together = (("application_id", "scope"),)
 
 
-class AppTable(Model):
-    """A table an app's applied migrations made, written at every migration run.
-
-    `redlegion db drop-app` reads it: once a plugin is uninstalled its models and migrations
-    are gone with its code, and nothing else says which tables were its.
-    """
-
-    id = fields.IntField(primary_key=True)
-    app = fields.CharField(max_length=100)
-    table_name = fields.CharField(max_length=128)
-
-    class Meta:
-        table = "app_tables"
-        unique_together = (("app", "table_name"),)
-
-
 class WebSession(Model):
     """A portal sign-in, kept server-side so it can be revoked (log out deletes the row) and
     expires; the cookie holds only `id`, a random token. `csrf_token` is checked on every POST.

@@ -1,10 +1,12 @@
 """Secrets kept out of what we print and log: database passwords, interaction and webhook
 tokens, the bot token.
 
-One place knows the shapes secrets take, so `config check`, error messages and the log
-filter on the bot's handlers all mask the same way (discord.py logs every REST route at
-DEBUG, and interaction callbacks and webhooks carry their token in the path; every gateway
-event is logged whole, and INTERACTION_CREATE holds the interaction's token).
+One place knows the shapes secrets take (a database URL's password is masked by
+`storage.database.mask_url`, which storage's own messages use too), so `config check`, error
+messages and the log filter on the bot's handlers all mask the same way (discord.py logs
+every REST route at DEBUG, and interaction callbacks and webhooks carry their token in the
+path; every gateway event is logged whole, and INTERACTION_CREATE holds the interaction's
+token).
 """
 
 from __future__ import annotations
@@ -13,23 +15,13 @@ import logging
 import re
 from collections.abc import Iterable
 
-MASK = "***"
+from storage.database import MASK
+from storage.database import mask_url as mask_url
 
-# scheme://user:password@host… — up to the last '@' before any '/', so a password holding a
-# raw '@' is masked whole (a '/' in a password must be percent-encoded in a URL anyway)
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*):[^\s'\"/]*@")
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|passwd|pass)=)[^&\s'\"]*", re.IGNORECASE)
 # /interactions/{id}/{token}/callback and /webhooks/{application id}/{token}[/messages/…]
 _PATH_TOKEN = re.compile(r"(?P<head>/(?:interactions|webhooks)/\d+/)[^/\s?'\"]+")
 # a `token` field in a logged payload: {'token': '…'} (repr) or {"token": "…"} (JSON)
 _FIELD_TOKEN = re.compile(r"(?P<head>(?P<q>['\"])token(?P=q)\s*:\s*(?P<v>['\"]))[^'\"]*(?P=v)")
-
-
-def mask_url(url: str) -> str:
-    """`url` with its password (in the user part or a `password=` parameter) replaced by ***,
-    for printing: `postgres://bot:***@db:5432/redlegion`."""
-    masked = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{MASK}@", url)
-    return _QUERY_PASSWORD.sub(lambda m: m["head"] + MASK, masked)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

@@ -31,8 +31,8 @@ from typing import Any, ClassVar
 import asyncpg
 from tortoise import connections
 
-from core.errors import DatabaseOutage
 from storage.engines import after_commit
+from storage.errors import DatabaseOutage
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -12,11 +13,24 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from core.errors import DatabaseOutage, DatabaseUnavailable, UnsupportedDatabase
-from core.redaction import mask_url
+from storage.errors import DatabaseOutage, DatabaseUnavailable, UnsupportedDatabase
 
 SUPPORTED_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
-CORE_APP = {"models": ["core.models"], "migrations": "core.migrations"}
+CORE_APP = {"models": ["core.models", "storage.models"], "migrations": "core.migrations"}
+
+MASK = "***"
+
+# scheme://user:password@host… — up to the last '@' before any '/', so a password holding a
+# raw '@' is masked whole (a '/' in a password must be percent-encoded in a URL anyway)
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*):[^\s'\"/]*@")
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|passwd|pass)=)[^&\s'\"]*", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password (in the user part or a `password=` parameter) replaced by ***,
+    for printing: `postgres://bot:***@db:5432/redlegion`."""
+    masked = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{MASK}@", url)
+    return _QUERY_PASSWORD.sub(lambda m: m["head"] + MASK, masked)
 
 
 class AppSpec(Protocol):

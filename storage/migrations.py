@@ -27,8 +27,9 @@ from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.migrations.writer import MigrationWriter
 from tortoise.transactions import in_transaction
 
-from core.errors import ConfigError
 from storage.database import Database
+from storage.errors import ConfigError
+from storage.models import AppTable
 
 # the core migration that creates `app_tables`; before it, there is nowhere to record
 APP_TABLES_MIGRATION = ("core", "0003_app_tables")
@@ -231,8 +232,6 @@ async def _record_tables(db: Database, executor: MigrationExecutor) -> None:
         for field in model.fields.values():
             if isinstance(field, ManyToManyFieldInstance) and field.through:
                 tables.add((app, field.through))
-    from core.models import AppTable
-
     async with in_transaction():
         await AppTable.filter(app__in=list(db.config["apps"])).delete()
         await AppTable.bulk_create(
@@ -244,8 +243,6 @@ async def recorded_tables(db: Database) -> dict[str, list[str]]:
     """Tables per app as recorded by the last migration run (uninstalled apps included)."""
     if MigrationKey(*APP_TABLES_MIGRATION) not in set(await _applied(db)):
         return {}
-    from core.models import AppTable
-
     result: dict[str, list[str]] = defaultdict(list)
     for app, table in (
         await AppTable.all().order_by("app", "table_name").values_list("app", "table_name")
@@ -281,8 +278,6 @@ async def drop_app(db: Database, app: str) -> list[str]:
     existing = await _existing_tables(db)
     order = [t for t in _children_first(tables, references) if t in existing]
     names = [key.name for key in await _applied(db) if key.app_label == app]
-    from core.models import AppTable
-
     # read everything first: on SQLite the transaction holds the one connection
     async with in_transaction() as txn:
         if (

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core.models import AppTable
 from core.plugins import PluginManager
 from storage import Database, migrations
+from storage.models import AppTable
 from tests.conftest import THIRDPARTY
 
 CONFLICT = Path(__file__).parent / "data" / "conflict"

@@ -3,7 +3,7 @@
 Every error a driver gives when the database is not answering (a refused or dropped
 connection, a PostgreSQL server shutting down or out of connection slots, a SQLite file that
 cannot be opened or stays locked past the busy timeout) leaves a client as
-`core.errors.DatabaseOutage`. This is the one place that knows those errors: a command turns
+`storage.errors.DatabaseOutage`. This is the one place that knows those errors: a command turns
 it into "the database is unavailable" and the voice tracker into "reconcile when it is back",
 neither by catching driver exceptions of its own.
 
@@ -27,7 +27,7 @@ from tortoise import connections
 from tortoise.backends.base.client import NestedTransactionContext, TransactionalDBClient
 from tortoise.exceptions import DBConnectionError
 
-from core.errors import DatabaseOutage
+from storage.errors import DatabaseOutage
 
 # SQLite's words for "the file is not there for us", not for a bad statement
 SQLITE_OUTAGE = ("unable to open database file", "database is locked", "disk i/o error")
