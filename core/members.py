@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from core.models import Guild, GuildMembership, User
+from core.names import plain_name
 from storage.sql import insert_rows
 
 
@@ -196,11 +197,10 @@ class KnownMembers:
 async def member_names(guild_id: int) -> list[tuple[int, str]]:
     """The guild's current members as (user id, name shown), by name: for pickers.
 
-    The name is the display name, else the username, else the id (as everywhere a member is
-    named); one query.
+    The name is `core.names.plain_name`'s, as everywhere a member is named; one query.
     """
     rows = await GuildMembership.filter(guild_id=guild_id, is_active=True).values_list(
         "user_id", "user__display_name", "user__username"
     )
-    named = [(uid, display or username or str(uid)) for uid, display, username in rows]
+    named = [(uid, plain_name(uid, display, username)) for uid, display, username in rows]
     return sorted(named, key=lambda row: (row[1].casefold(), row[0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core import members
+from core import members, names
 from core.members import KnownMembers, MemberInfo, ensure_guild, member_left, upsert_members
 from core.models import Guild, GuildMembership, User
 from core.plugins import PluginManager
@@ -50,6 +50,18 @@ async def test_member_names_lists_current_members_of_the_guild_by_name(db: Datab
     await upsert_members(2, [MemberInfo(8, "theirs", None)])
     await member_left(1, 7)
     assert await members.member_names(1) == [(6, "bea"), (5, "zed")]
+
+
+async def test_a_picker_names_members_as_memos_do(db: Database):
+    """One naming rule (`core.names`): a blank display name falls back to the username, and a
+    member with neither is `member ID`, in the picker as in the ledger's memos."""
+    await ensure_guild(1, "G")
+    await upsert_members(
+        1, [MemberInfo(5, "zed", "  "), MemberInfo(6, "ace", "Bea"), MemberInfo(9, "", None)]
+    )
+    picker = await members.member_names(1)
+    assert picker == [(6, "Bea"), (9, "member 9"), (5, "zed")]
+    assert dict(picker) == await names.member_names([5, 6, 9])
 
 
 async def test_known_members_skip_repeat_work(db: Database):
