@@ -11,6 +11,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def utc(at: datetime | None = None, *, naive_is_utc: bool = False) -> datetime:
+    """`at` as a timezone-aware UTC datetime; now when None. The one place times are made UTC.
+
+    A naive `at` is refused (ValueError): code passes aware times. With `naive_is_utc` it is
+    read as UTC, for what says no zone because UTC is meant (a member's `18:00`, a driver's
+    column).
+    """
+    if at is None:
+        return datetime.now(UTC)
+    if at.tzinfo is None or at.utcoffset() is None:
+        if not naive_is_utc:
+            raise ValueError("times must be timezone-aware")
+        return at.replace(tzinfo=UTC)
+    return at.astimezone(UTC)
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Current time, timezone-aware UTC."""
@@ -19,7 +35,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return utc()
 
 
 class VirtualClock:

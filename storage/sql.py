@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -35,6 +35,8 @@ from tortoise import connections
 from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
+
+from clocks import utc
 
 # Both backends cap the parameters of one statement: SQLite (3.32+) at 32,766, PostgreSQL's
 # protocol at 32,767. A little under, so a caller's own parameters still fit.
@@ -236,4 +238,4 @@ def timestamp(value: Any) -> datetime | None:
     if value is None:
         return None
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return utc(when, naive_is_utc=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import jinja2
 from aiohttp import web
 
+from clocks import utc
 from core import money
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -89,9 +90,7 @@ def fmt_dt(value: datetime | None) -> str:
     """An aware datetime as UTC text, `2026-01-04 18:00 UTC`."""
     if value is None:
         return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return utc(value, naive_is_utc=True).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def fmt_money(value: Decimal | int | str | None) -> str:

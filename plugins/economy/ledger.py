@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -38,6 +38,7 @@ from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+import clocks
 from core.errors import InvalidInput, InvalidState, MemberRef, NotFound
 from core.models import Guild, User
 from core.money import to_amount
@@ -177,12 +178,11 @@ def _check_reference(reference: str | None) -> str | None:
 
 
 def utc(at: datetime | None, *, what: str = "time") -> datetime:
-    """A timezone-aware UTC datetime (now when None); a naive one is refused."""
-    if at is None:
-        return datetime.now(UTC)
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidInput(f"{what} must be timezone-aware")
-    return at.astimezone(UTC)
+    """`clocks.utc` (now when None), a naive time refused as a member's mistake."""
+    try:
+        return clocks.utc(at)
+    except ValueError:
+        raise InvalidInput(f"{what} must be timezone-aware") from None
 
 
 # -- money in SQL --------------------------------------------------------------------------
@@ -225,7 +225,7 @@ async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRe
 
 async def _insert_accounts(guild_id: int, refs: Sequence[AccountRef]) -> list[tuple[str, int]]:
     """(key, id) of the accounts this statement created (not those that existed already)."""
-    now = datetime.now(UTC)
+    now = clocks.utc()
     rows = await sql.insert_rows(
         "ledger_accounts",
         ("guild_id", "kind", "user_id", "key", "created_at"),

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from clocks import utc
 from core.errors import InvalidState, PermissionDenied
 from plugins.loans import postings
-from plugins.loans.lending import aware
 from plugins.loans.models import REPAYABLE_STATUSES, Loan, LoanStatus
 from plugins.loans.settings import LoansSettings
 from plugins.loans.statements import balance_of, balances, get_loan, overdue
@@ -68,7 +68,7 @@ def _check_forgivable(loan: Loan, actor_id: int) -> None:
 
 async def forgive_loan(guild_id: int, loan_id: int, *, actor_id: int, at: datetime) -> Closed:
     """A treasurer forgives what is left of an active or defaulted loan and writes it off."""
-    at = aware(at)
+    at = utc(at)
     async with in_transaction():
         loan = await get_loan(guild_id, loan_id, for_update=True)
         _check_forgivable(loan, actor_id)
@@ -79,7 +79,7 @@ async def forgive_loan(guild_id: int, loan_id: int, *, actor_id: int, at: dateti
             status=LoanStatus.FORGIVEN,
             forgiven_by_id=actor_id,
             forgiven_date=at,
-            updated_at=datetime.now(UTC),
+            updated_at=utc(),
         )
         if not forgiven:
             raise InvalidState(
@@ -94,7 +94,7 @@ async def forgive_loan(guild_id: int, loan_id: int, *, actor_id: int, at: dateti
 async def mark_overdue(guild_id: int, *, settings: LoansSettings, at: datetime) -> list[Closed]:
     """Default this guild's active loans whose due date + grace has passed; write each off
     when the guild says so. Returns the loans this call defaulted (none on a second run)."""
-    at = aware(at)
+    at = utc(at)
     cutoff = at - timedelta(days=settings.grace_days)
     candidates = await overdue(Loan.filter(guild_id=guild_id), cutoff).values_list("id", flat=True)
     closed = []
@@ -103,7 +103,7 @@ async def mark_overdue(guild_id: int, *, settings: LoansSettings, at: datetime) 
             loan = await get_loan(guild_id, loan_id, for_update=True)
             defaulted = await Loan.filter(
                 id=loan.id, guild_id=guild_id, status=LoanStatus.ACTIVE
-            ).update(status=LoanStatus.DEFAULTED, defaulted_date=at, updated_at=datetime.now(UTC))
+            ).update(status=LoanStatus.DEFAULTED, defaulted_date=at, updated_at=utc())
             if not defaulted:  # repaid or forgiven since the candidates were read
                 continue
             balance = await balance_of(loan)

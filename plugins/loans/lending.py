@@ -9,11 +9,12 @@ to the member's loans receivable, in one database transaction.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from clocks import utc
 from core.errors import InvalidInput, InvalidState, MemberRef, NotFound, PermissionDenied
 from core.models import GuildMembership
 from core.money import to_amount
@@ -30,13 +31,6 @@ from plugins.loans.terms import (
 )
 
 REASON_MAX = 500
-
-
-def aware(at: datetime) -> datetime:
-    """The caller's time as UTC; a naive datetime is a programming error."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("times must be timezone-aware")
-    return at.astimezone(UTC)
 
 
 def _reason(text: str | None, what: str = "reason") -> str | None:
@@ -118,7 +112,7 @@ async def request_loan(
     reason: str | None = None,
 ) -> Loan:
     """A member asks to borrow at the guild's default rate; a treasurer decides."""
-    at = aware(at)
+    at = utc(at)
     terms = Terms.check(amount, term_days, None, settings)
     note = _reason(reason)
     async with in_transaction():
@@ -146,7 +140,7 @@ async def issue_loan(
     reason: str | None = None,
 ) -> Loan:
     """An officer lends directly (no request), at the default rate or one they name."""
-    at = aware(at)
+    at = utc(at)
     if borrower_id == officer_id:
         raise PermissionDenied("you can't issue a loan to yourself: ask another officer")
     terms = Terms.check(amount, term_days, rate, settings)
@@ -177,7 +171,7 @@ async def approve_loan(
 
     The borrower must still be a member (of the org, where required) when it is approved.
     """
-    at = aware(at)
+    at = utc(at)
     async with in_transaction():
         loan = await get_loan(guild_id, loan_id)
         if loan.borrower_id == approver_id:
@@ -192,7 +186,7 @@ async def approve_loan(
             due_date=at + timedelta(days=loan.term_days),
             decided_by_id=approver_id,
             decided_at=at,
-            updated_at=datetime.now(UTC),
+            updated_at=utc(),
         )
         if not approved:
             await _refuse_decided(loan)
@@ -205,7 +199,7 @@ async def reject_loan(
     guild_id: int, loan_id: int, *, actor_id: int, at: datetime, note: str | None = None
 ) -> Loan:
     """Turn a request down (with an optional reason for the member). Nothing is posted."""
-    at = aware(at)
+    at = utc(at)
     text = _reason(note)
     loan = await get_loan(guild_id, loan_id)
     rejected = await Loan.filter(id=loan.id, guild_id=guild_id, status=LoanStatus.REQUESTED).update(
@@ -213,7 +207,7 @@ async def reject_loan(
         decided_by_id=actor_id,
         decided_at=at,
         decision_note=text,
-        updated_at=datetime.now(UTC),
+        updated_at=utc(),
     )
     if not rejected:
         await _refuse_decided(loan)

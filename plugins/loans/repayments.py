@@ -12,15 +12,15 @@ serializes writers anyway).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from clocks import utc
 from core.errors import InvalidInput, InvalidState, MemberRef, PermissionDenied
 from core.money import fmt, to_amount
 from plugins.loans import postings
-from plugins.loans.lending import aware
 from plugins.loans.models import REPAYABLE_STATUSES, Loan, LoanRepayment, LoanStatus
 from plugins.loans.statements import balance_of, get_loan
 from plugins.loans.terms import Balance
@@ -43,7 +43,7 @@ async def repay(
     for_others: bool = False,
 ) -> Repaid:
     """Record a payment on a loan; `for_others` lets a treasurer record one for the borrower."""
-    at = aware(at)
+    at = utc(at)
     value = to_amount(amount, what="amount")
     async with in_transaction():
         loan = await get_loan(guild_id, loan_id, for_update=True)
@@ -77,7 +77,7 @@ async def repay(
         after = before.after(interest_part, principal_part)
         if after.owed == 0:
             await Loan.filter(id=loan.id, guild_id=guild_id).update(
-                status=LoanStatus.PAID, paid_date=at, updated_at=datetime.now(UTC)
+                status=LoanStatus.PAID, paid_date=at, updated_at=utc()
             )
             await loan.refresh_from_db()
     return Repaid(loan, payment, after)

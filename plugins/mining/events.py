@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from clocks import utc
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.events import GuildSnapshot
 from core.models import Guild, GuildMembership
@@ -55,7 +56,7 @@ def parse_when(text: str | None, *, now: datetime) -> datetime:
         raise InvalidInput(
             f"{text!r} is not a date and time: use e.g. `2026-01-04 18:00` (UTC) or `18:00`."
         )
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return utc(parsed, naive_is_utc=True)
 
 
 async def create_event(

@@ -20,6 +20,7 @@ from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from clocks import utc
 from plugins.economy.pdf_look import RED, fit_axis, markup, money, nothing_to_show, table
 from plugins.mining.models import MiningEvent
 from plugins.mining.report import EventReport, gather
@@ -321,7 +322,7 @@ async def write_event_report(
     now: datetime | None = None,
 ) -> int:
     """Write the PDF to a file; returns its size in bytes."""
-    data = await event_pdf(guild_id, event_id, settings=settings, now=now or datetime.now(UTC))
+    data = await event_pdf(guild_id, event_id, settings=settings, now=now or utc())
 
     def write() -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
