@@ -212,7 +212,13 @@ async def bench_voice(backend: Backend, count: int, rounds: int) -> tuple[float,
             for n, (user, before, after) in enumerate(stream):
                 await tracker.handle(
                     VoiceStateEvent(
-                        GUILD, user, before, after, False, None, T0 + timedelta(seconds=n)
+                        guild_id=GUILD,
+                        user_id=user,
+                        before_channel_id=before,
+                        after_channel_id=after,
+                        is_bot=False,
+                        afk_channel_id=None,
+                        at=T0 + timedelta(seconds=n),
                     )
                 )
             service_times.append(time.perf_counter() - started)
@@ -303,7 +309,18 @@ async def raw_preview(backend: Backend, raw: Any, event_id: int) -> payroll.Payr
     """The preview by hand: `raw_reads`, then the same pure `payroll.compute`."""
     event, members, costs = await raw_reads(backend, raw, event_id)
     name, value, *_ = event[0] if backend.kind == "sqlite" else event
-    people = [Participant(u, n, s, 1, True, False, d == 1) for u, n, s, d in members]
+    people = [
+        Participant(
+            user_id=u,
+            name=n,
+            seconds=s,
+            sessions=1,
+            is_org_member=True,
+            in_channel=False,
+            donated=d == 1,
+        )
+        for u, n, s, d in members
+    ]
     return payroll.compute(
         event_id=event_id,
         event_name=name,
@@ -360,7 +377,15 @@ class RawCommit:
         )
         assert event[2] == "completed" and not event[3]
         people = [
-            Participant(u, n, s, c, bool(o), False, bool(d))
+            Participant(
+                user_id=u,
+                name=n,
+                seconds=s,
+                sessions=c,
+                is_org_member=bool(o),
+                in_channel=False,
+                donated=bool(d),
+            )
             for u, n, s, c, o, d in await self.fetch(
                 "SELECT m.user_id, COALESCE(u.display_name, u.username), m.seconds, m.sessions, "
                 "m.is_org_member, d.id IS NOT NULL FROM mining_member_times m "
@@ -465,7 +490,7 @@ async def timed_abab(
     return statistics.median(times[0]), statistics.median(times[1])
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PayrollFigures:
     size: int
     preview: float
@@ -518,13 +543,13 @@ async def bench_payroll(backend: Backend, sizes: list[int], rounds: int) -> list
             first_user += size
             results.append(
                 PayrollFigures(
-                    size,
-                    preview,
-                    preview_queries,
-                    by_hand,
-                    statistics.median(commit_times),
-                    commit_queries,
-                    statistics.median(raw_times),
+                    size=size,
+                    preview=preview,
+                    preview_queries=preview_queries,
+                    preview_by_hand=by_hand,
+                    commit=statistics.median(commit_times),
+                    commit_queries=commit_queries,
+                    commit_by_hand=statistics.median(raw_times),
                 )
             )
     finally:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceStateEvent:
     guild_id: int
     user_id: int

@@ -56,7 +56,7 @@ async def member_position(guild_id: int, user_id: int) -> MemberPosition:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StatementLine:
     at: datetime
     transaction_id: int
@@ -66,7 +66,7 @@ class StatementLine:
     balance: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Statement:
     account: AccountRef
     since: datetime | None
@@ -101,16 +101,24 @@ async def statement(
         running += amount
         lines.append(
             StatementLine(
-                row["at"],
-                row["transaction_id"],
-                row["transaction__kind"],
-                row["transaction__memo"],
-                amount,
-                running,
+                at=row["at"],
+                transaction_id=row["transaction_id"],
+                kind=row["transaction__kind"],
+                memo=row["transaction__memo"],
+                amount=amount,
+                balance=running,
             )
         )
     truncated = max(0, len(lines) - STATEMENT_MAX_LINES)
-    return Statement(account, since, until, opening, tuple(lines[truncated:]), running, truncated)
+    return Statement(
+        account=account,
+        since=since,
+        until=until,
+        opening=opening,
+        lines=tuple(lines[truncated:]),
+        closing=running,
+        truncated=truncated,
+    )
 
 
 @dataclass(frozen=True)

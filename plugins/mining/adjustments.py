@@ -25,7 +25,7 @@ from plugins.mining.timeline import hms
 REASON_MAX = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Adjustment:
     user_id: int
     name: str
@@ -140,14 +140,14 @@ async def adjustments(
     }
     return [
         Adjustment(
-            uid,
-            display or username or str(uid),
-            seconds,
-            counted,
-            by,
-            names.get(by, str(by)) if by is not None else "?",
-            when,
-            why or "",
+            user_id=uid,
+            name=display or username or str(uid),
+            seconds=seconds,
+            counted_seconds=counted,
+            adjusted_by_id=by,
+            adjusted_by=names.get(by, str(by)) if by is not None else "?",
+            adjusted_at=when,
+            reason=why or "",
         )
         for uid, display, username, seconds, counted, by, when, why in rows
     ]

@@ -17,7 +17,7 @@ KINDS = ("refinery", "fuel", "rental", "repair", "other")
 DESCRIPTION_MAX = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExpenseLine:
     id: int
     kind: str
@@ -83,6 +83,13 @@ async def list_expenses(guild_id: int, event_id: int) -> list[ExpenseLine]:
         )
     )
     return [
-        ExpenseLine(i, kind, text, Decimal(str(amount)), payer, display or username or str(payer))
+        ExpenseLine(
+            id=i,
+            kind=kind,
+            description=text,
+            amount=Decimal(str(amount)),
+            paid_by=payer,
+            paid_by_name=display or username or str(payer),
+        )
         for i, kind, text, amount, payer, display, username in rows
     ]

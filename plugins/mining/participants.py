@@ -61,7 +61,17 @@ async def frozen_times(event_id: int) -> list[Participant]:
     """An ended event's member times as `freeze_times` wrote them (nobody is in channel)."""
     rows = await sql.fetch(_FROZEN, [event_id])
     people = [
-        Participant(u, n, s, c, bool(o), False, bool(d), bool(a)) for u, n, s, c, o, d, a in rows
+        Participant(
+            user_id=u,
+            name=n,
+            seconds=s,
+            sessions=c,
+            is_org_member=bool(o),
+            in_channel=False,
+            donated=bool(d),
+            adjusted=bool(a),
+        )
+        for u, n, s, c, o, d, a in rows
     ]
     while people and people[-1].seconds == 0:  # set to zero by an officer: nobody's time
         people.pop()
@@ -146,12 +156,12 @@ def participants_of(
     return _order(
         [
             Participant(
-                t.user_id,
-                names.get(t.user_id) or str(t.user_id),
-                t.seconds,
-                t.sessions,
-                t.is_org_member,
-                t.user_id in open_now,
+                user_id=t.user_id,
+                name=names.get(t.user_id) or str(t.user_id),
+                seconds=t.seconds,
+                sessions=t.sessions,
+                is_org_member=t.is_org_member,
+                in_channel=t.user_id in open_now,
             )
             for t in times.values()
         ]

@@ -68,7 +68,7 @@ class Share(NamedTuple):
         return self.share + self.reimbursed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Payroll:
     event_id: int
     event_name: str
@@ -128,11 +128,27 @@ def compute(
         org_cut, pot = org_cut + pot, ZERO
     # reimbursements are added after: a few payers, not a lookup per member
     shares = [
-        Share(p.user_id, p.name, p.seconds, True, p.user_id in donors, amount, ZERO)
+        Share(
+            user_id=p.user_id,
+            name=p.name,
+            seconds=p.seconds,
+            qualified=True,
+            donated=p.user_id in donors,
+            share=amount,
+            reimbursed=ZERO,
+        )
         for p, amount in zip(qualified, owed, strict=True)
     ]
     shares += [
-        Share(p.user_id, p.name, p.seconds, False, False, ZERO, ZERO)
+        Share(
+            user_id=p.user_id,
+            name=p.name,
+            seconds=p.seconds,
+            qualified=False,
+            donated=False,
+            share=ZERO,
+            reimbursed=ZERO,
+        )
         for p in people
         if p.seconds < min_seconds
     ]
@@ -142,20 +158,28 @@ def compute(
                 shares[i] = share._replace(reimbursed=repaid.pop(share.user_id))
         names = names or {}
         shares += [
-            Share(uid, names.get(uid, str(uid)), 0, False, False, ZERO, amount)
+            Share(
+                user_id=uid,
+                name=names.get(uid, str(uid)),
+                seconds=0,
+                qualified=False,
+                donated=False,
+                share=ZERO,
+                reimbursed=amount,
+            )
             for uid, amount in sorted(repaid.items())
         ]
     return Payroll(
-        event_id,
-        event_name,
-        mode,
-        gross,
-        expense_total,
-        org_cut_percent,
-        org_cut,
-        pot,
-        min_seconds,
-        tuple(shares),
+        event_id=event_id,
+        event_name=event_name,
+        mode=mode,
+        gross=gross,
+        expenses=expense_total,
+        org_cut_percent=org_cut_percent,
+        org_cut=org_cut,
+        pot=pot,
+        min_seconds=min_seconds,
+        shares=tuple(shares),
     )
 
 
@@ -349,27 +373,27 @@ async def committed(guild_id: int, event_id: int, *, event: MiningEvent | None =
     expense_total = sum((Decimal(str(a)) for a in expenses), ZERO)
     shares = tuple(
         Share(
-            p.user_id,
-            p.name,
-            p.seconds,
-            p.seconds > 0 or p.share > 0,
-            p.donated,
-            p.share,
-            p.reimbursed,
+            user_id=p.user_id,
+            name=p.name,
+            seconds=p.seconds,
+            qualified=p.seconds > 0 or p.share > 0,
+            donated=p.donated,
+            share=p.share,
+            reimbursed=p.reimbursed,
         )
         for p in rows
     )
     return Payroll(
-        event.id,
-        event.event_name,
-        PayrollMode(event.payroll_mode or PayrollMode.TIME),
-        Decimal(str(event.total_value_auec)),
-        expense_total,
-        Decimal(str(event.org_cut_percent or 0)),
-        Decimal(str(event.org_cut_auec or 0)),
-        sum((s.share for s in shares), ZERO),
-        0,
-        shares,
+        event_id=event.id,
+        event_name=event.event_name,
+        mode=PayrollMode(event.payroll_mode or PayrollMode.TIME),
+        gross=Decimal(str(event.total_value_auec)),
+        expenses=expense_total,
+        org_cut_percent=Decimal(str(event.org_cut_percent or 0)),
+        org_cut=Decimal(str(event.org_cut_auec or 0)),
+        pot=sum((s.share for s in shares), ZERO),
+        min_seconds=0,
+        shares=shares,
         committed=True,
     )
 
@@ -377,7 +401,7 @@ async def committed(guild_id: int, event_id: int, *, event: MiningEvent | None =
 # -- payouts -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PayoutLine:
     id: int
     user_id: int
@@ -411,20 +435,22 @@ async def payouts(guild_id: int, event_id: int) -> list[PayoutLine]:
     )
     return [
         PayoutLine(
-            row[0],
-            row[1],
-            row[2] or row[3] or str(row[1]),
-            row[4],
-            *(Decimal(str(v)) for v in row[5:8]),
-            bool(row[8]),
-            PayoutStatus(row[9]),
-            row[10],
+            id=row[0],
+            user_id=row[1],
+            name=row[2] or row[3] or str(row[1]),
+            seconds=row[4],
+            share=Decimal(str(row[5])),
+            reimbursed=Decimal(str(row[6])),
+            amount=Decimal(str(row[7])),
+            donated=bool(row[8]),
+            status=PayoutStatus(row[9]),
+            paid_at=row[10],
         )
         for row in rows
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MemberPayout:
     """One of a member's payouts, with the event it came from."""
 
@@ -461,14 +487,16 @@ async def member_payouts(guild_id: int, user_id: int, *, limit: int = 50) -> lis
     )
     return [
         MemberPayout(
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            *(Decimal(str(v)) for v in row[4:7]),
-            bool(row[7]),
-            PayoutStatus(row[8]),
-            row[9],
+            event_id=row[0],
+            event_name=row[1],
+            event_date=row[2],
+            seconds=row[3],
+            share=Decimal(str(row[4])),
+            reimbursed=Decimal(str(row[5])),
+            amount=Decimal(str(row[6])),
+            donated=bool(row[7]),
+            status=PayoutStatus(row[8]),
+            paid_at=row[9],
         )
         for row in rows
     ]

@@ -21,7 +21,7 @@ from plugins.mining.payroll import Payroll
 from plugins.mining.yields import YieldLine, list_yields
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EventReport:
     guild_name: str
     event: MiningEvent
@@ -67,15 +67,15 @@ async def gather(guild_id: int, event_id: int, *, settings: object, now: datetim
             p.user_id: str(p.status) for p in await payroll_service.payouts(guild_id, event.id)
         }
     return EventReport(
-        str(guild_name),
-        event,
-        people,
-        await list_yields(guild_id, event.id),
-        await list_expenses(guild_id, event.id),
-        payroll,
-        note,
-        now,
-        names,
-        status,
-        tuple(await adjustments(guild_id, event.id)),
+        guild_name=str(guild_name),
+        event=event,
+        participants=people,
+        yields=await list_yields(guild_id, event.id),
+        expenses=await list_expenses(guild_id, event.id),
+        payroll=payroll,
+        payroll_note=note,
+        generated_at=now,
+        names=names,
+        payout_status=status,
+        adjustments=tuple(await adjustments(guild_id, event.id)),
     )

@@ -40,7 +40,7 @@ class YieldInput:
     source: str = ""  # where it came from, for messages ("line 3: ")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class YieldLine:
     id: int
     material: str
@@ -138,12 +138,12 @@ async def add_yields(
     by_session = {session: user for user, session in credited.items()}
     lines = [
         YieldLine(
-            y.id,
-            names[y.material_id],
-            Decimal(y.quantity_scu),
-            y.price_per_scu,
-            Decimal(y.estimated_value or 0),
-            by_session.get(y.participation_id) if y.participation_id else None,
+            id=y.id,
+            material=names[y.material_id],
+            scu=Decimal(y.quantity_scu),
+            price_per_scu=y.price_per_scu,
+            value=Decimal(y.estimated_value or 0),
+            user_id=by_session.get(y.participation_id) if y.participation_id else None,
         )
         for y in reversed(added)
     ]
@@ -209,12 +209,12 @@ async def list_yields(guild_id: int, event_id: int) -> list[YieldLine]:
     )
     return [
         YieldLine(
-            i,
-            name,
-            Decimal(str(scu)),
-            None if price is None else Decimal(str(price)),
-            Decimal(str(value or 0)),
-            user,
+            id=i,
+            material=name,
+            scu=Decimal(str(scu)),
+            price_per_scu=None if price is None else Decimal(str(price)),
+            value=Decimal(str(value or 0)),
+            user_id=user,
         )
         for i, name, scu, price, value, user in rows
     ]

@@ -168,7 +168,15 @@ class Voice:
         if after is not None:
             self.present[user] = after
         await self.tracker.handle(
-            VoiceStateEvent(GUILD, user, before, after, False, AFK, at(minutes))
+            VoiceStateEvent(
+                guild_id=GUILD,
+                user_id=user,
+                before_channel_id=before,
+                after_channel_id=after,
+                is_bot=False,
+                afk_channel_id=AFK,
+                at=at(minutes),
+            )
         )
 
 
@@ -205,7 +213,17 @@ async def test_the_next_voice_change_after_an_outage_reconciles_by_the_restart_r
     assert (await events.get_event(GUILD, event.id)).last_seen_at == at(25)
 
     # a change the bot saw before that snapshot is part of it, not applied a second time
-    await voice.tracker.handle(VoiceStateEvent(GUILD, EVE, None, ROCKS, False, AFK, at(24)))
+    await voice.tracker.handle(
+        VoiceStateEvent(
+            guild_id=GUILD,
+            user_id=EVE,
+            before_channel_id=None,
+            after_channel_id=ROCKS,
+            is_bot=False,
+            afk_channel_id=AFK,
+            at=at(24),
+        )
+    )
     await voice.change(EVE, None, 30)
     assert [row for row in await sessions_of(event.id) if row[0] == EVE] == [
         (EVE, ROCKS, at(25), at(30))

@@ -63,7 +63,17 @@ async def snapshot() -> tuple:
 
 
 def people(*spec: tuple[int, int]) -> list[Participant]:
-    return [Participant(uid, str(uid), seconds, 1, True, False) for uid, seconds in spec]
+    return [
+        Participant(
+            user_id=uid,
+            name=str(uid),
+            seconds=seconds,
+            sessions=1,
+            is_org_member=True,
+            in_channel=False,
+        )
+        for uid, seconds in spec
+    ]
 
 
 def compute(**kwargs):
