@@ -58,10 +58,10 @@ class Share(NamedTuple):
     user_id: int
     name: str
     seconds: int
-    qualified: bool
-    donated: bool
-    share: Decimal  # of the pot
-    reimbursed: Decimal  # expenses repaid
+    qualified: bool = False
+    donated: bool = False
+    share: Decimal = ZERO  # of the pot
+    reimbursed: Decimal = ZERO  # expenses repaid
 
     @property
     def amount(self) -> Decimal:
@@ -135,20 +135,11 @@ def compute(
             qualified=True,
             donated=p.user_id in donors,
             share=amount,
-            reimbursed=ZERO,
         )
         for p, amount in zip(qualified, owed, strict=True)
     ]
     shares += [
-        Share(
-            user_id=p.user_id,
-            name=p.name,
-            seconds=p.seconds,
-            qualified=False,
-            donated=False,
-            share=ZERO,
-            reimbursed=ZERO,
-        )
+        Share(user_id=p.user_id, name=p.name, seconds=p.seconds)
         for p in people
         if p.seconds < min_seconds
     ]
@@ -158,15 +149,7 @@ def compute(
                 shares[i] = share._replace(reimbursed=repaid.pop(share.user_id))
         names = names or {}
         shares += [
-            Share(
-                user_id=uid,
-                name=names.get(uid, str(uid)),
-                seconds=0,
-                qualified=False,
-                donated=False,
-                share=ZERO,
-                reimbursed=amount,
-            )
+            Share(user_id=uid, name=names.get(uid, str(uid)), seconds=0, reimbursed=amount)
             for uid, amount in sorted(repaid.items())
         ]
     return Payroll(

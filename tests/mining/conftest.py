@@ -34,6 +34,27 @@ def at(minutes: float = 0, seconds: float = 0) -> datetime:
     return T0 + timedelta(minutes=minutes, seconds=seconds)
 
 
+def voice_change(
+    user: int,
+    before: int | None,
+    after: int | None,
+    minutes: float,
+    *,
+    guild: int = GUILD,
+    is_bot: bool = False,
+) -> VoiceStateEvent:
+    """A member's voice change in `guild` (AFK is its AFK channel), `minutes` into the op."""
+    return VoiceStateEvent(
+        guild_id=guild,
+        user_id=user,
+        before_channel_id=before,
+        after_channel_id=after,
+        is_bot=is_bot,
+        afk_channel_id=AFK,
+        at=at(minutes),
+    )
+
+
 @pytest.fixture
 async def world(db: Database) -> Database:
     """GUILD with members and approved channels ROCKS and REFINERY; OTHER_GUILD with one."""
@@ -77,17 +98,7 @@ def voice(tracker: VoiceTracker):
         guild: int = GUILD,
         is_bot: bool = False,
     ) -> None:
-        await tracker.handle(
-            VoiceStateEvent(
-                guild_id=guild,
-                user_id=user,
-                before_channel_id=before,
-                after_channel_id=after,
-                is_bot=is_bot,
-                afk_channel_id=AFK,
-                at=at(minutes),
-            )
-        )
+        await tracker.handle(voice_change(user, before, after, minutes, guild=guild, is_bot=is_bot))
 
     move.tracker = tracker  # type: ignore[attr-defined]
     return move

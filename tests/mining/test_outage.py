@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from core.errors import DatabaseOutage
-from core.events import GuildSnapshot, VoiceMember, VoiceStateEvent
+from core.events import GuildSnapshot, VoiceMember
 from plugins.mining import events
 from plugins.mining.models import MiningEvent, MiningParticipation
 from plugins.mining.voice import VoiceTracker, heartbeat, tracker_for
@@ -34,6 +34,7 @@ from tests.mining.conftest import (
     REFINERY,
     ROCKS,
     at,
+    voice_change,
 )
 from tests.mining.test_commands import Op, created, setup_channels
 from tests.outage import Outage
@@ -167,17 +168,7 @@ class Voice:
         before = self.present.pop(user, None)
         if after is not None:
             self.present[user] = after
-        await self.tracker.handle(
-            VoiceStateEvent(
-                guild_id=GUILD,
-                user_id=user,
-                before_channel_id=before,
-                after_channel_id=after,
-                is_bot=False,
-                afk_channel_id=AFK,
-                at=at(minutes),
-            )
-        )
+        await self.tracker.handle(voice_change(user, before, after, minutes))
 
 
 async def test_the_next_voice_change_after_an_outage_reconciles_by_the_restart_rule(
@@ -213,17 +204,7 @@ async def test_the_next_voice_change_after_an_outage_reconciles_by_the_restart_r
     assert (await events.get_event(GUILD, event.id)).last_seen_at == at(25)
 
     # a change the bot saw before that snapshot is part of it, not applied a second time
-    await voice.tracker.handle(
-        VoiceStateEvent(
-            guild_id=GUILD,
-            user_id=EVE,
-            before_channel_id=None,
-            after_channel_id=ROCKS,
-            is_bot=False,
-            afk_channel_id=AFK,
-            at=at(24),
-        )
-    )
+    await voice.tracker.handle(voice_change(EVE, None, ROCKS, 24))
     await voice.change(EVE, None, 30)
     assert [row for row in await sessions_of(event.id) if row[0] == EVE] == [
         (EVE, ROCKS, at(25), at(30))
