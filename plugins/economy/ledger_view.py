@@ -14,6 +14,7 @@ from decimal import Decimal
 from tortoise.queryset import QuerySet
 
 from core.errors import InvalidInput
+from core.names import plain_name
 from plugins.economy.ledger import AccountKind, AccountRef, TxKind, utc
 from plugins.economy.models import Entry
 from plugins.economy.reports import day_window
@@ -159,7 +160,11 @@ async def ledger_page(
             memo=row["transaction__memo"],
             account=AccountRef(AccountKind(row["account__kind"]), row["account__user_id"]),
             member_name=(
-                row["account__user__display_name"] or row["account__user__username"]
+                plain_name(
+                    row["account__user_id"],
+                    row["account__user__display_name"],
+                    row["account__user__username"],
+                )
                 if row["account__user_id"] is not None
                 else None
             ),

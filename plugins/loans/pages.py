@@ -10,12 +10,10 @@ service's `UserError`, shown on the page, and leaves the data as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from aiohttp import web
 
 from core.errors import InvalidInput, NotFound
-from core.models import User
+from core.names import member_names
 from core.permissions import Level
 from core.web.pages import Page, PageRequest
 from plugins.loans.lending import approve_loan, reject_loan
@@ -39,19 +37,12 @@ def _loan_id(req: PageRequest) -> int:
     return int(text)
 
 
-async def _names(user_ids: Iterable[int]) -> dict[int, str]:
-    """Members by name (never a mention), in one query."""
-    wanted = set(user_ids)
-    rows = await User.filter(id__in=list(wanted)).values_list("id", "display_name", "username")
-    return {uid: display or username for uid, display, username in rows}
-
-
 async def _render_list(req: PageRequest, title: str, found, note: str = "") -> web.StreamResponse:  # type: ignore[no-untyped-def]
     return req.render(
         "loans/list.html",
         title=title,
         loans=found,
-        names=await _names(loan.borrower_id for loan, _ in found),
+        names=await member_names(loan.borrower_id for loan, _ in found),
         statuses=[s.value for s in LoanStatus],
         chosen_status=req.query.get("status", ""),
         note=note,
@@ -100,7 +91,7 @@ async def loan_page(req: PageRequest) -> web.StreamResponse:
         shown=shown,
         loan=loan,
         balance=shown.balance,
-        names=await _names(uid for uid in people if uid is not None),
+        names=await member_names(uid for uid in people if uid is not None),
         settings=settings,
         can_decide=loan.status == LoanStatus.REQUESTED and req.level >= Level.TREASURER,
         can_repay=loan.status in REPAYABLE_STATUSES

@@ -16,7 +16,8 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from core.errors import InvalidInput, InvalidState, MemberRef, NotFound
-from core.models import GuildMembership, User
+from core.models import GuildMembership
+from core.names import member_names, plain_name
 from plugins.mining.events import get_event
 from plugins.mining.models import EventStatus, MiningMemberTime
 from plugins.mining.participants import count_participants, freeze_times
@@ -132,20 +133,15 @@ async def adjustments(
         "adjustment_reason",
     )
     officers = {row[5] for row in rows if row[5] is not None}
-    names = {
-        uid: display or username
-        for uid, display, username in await User.filter(id__in=officers).values_list(
-            "id", "display_name", "username"
-        )
-    }
+    names = await member_names(officers)
     return [
         Adjustment(
             user_id=uid,
-            name=display or username or str(uid),
+            name=plain_name(uid, display, username),
             seconds=seconds,
             counted_seconds=counted,
             adjusted_by_id=by,
-            adjusted_by=names.get(by, str(by)) if by is not None else "?",
+            adjusted_by=names[by] if by is not None else "?",
             adjusted_at=when,
             reason=why or "",
         )

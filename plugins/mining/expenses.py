@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from core.errors import InvalidInput, MemberRef, NotFound
 from core.models import GuildMembership
 from core.money import to_amount
+from core.names import plain_name
 from plugins.mining.models import MiningExpense
 from plugins.mining.yields import locked_event
 
@@ -89,7 +90,7 @@ async def list_expenses(guild_id: int, event_id: int) -> list[ExpenseLine]:
             description=text,
             amount=Decimal(str(amount)),
             paid_by=payer,
-            paid_by_name=display or username or str(payer),
+            paid_by_name=plain_name(payer, display, username),
         )
         for i, kind, text, amount, payer, display, username in rows
     ]

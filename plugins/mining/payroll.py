@@ -33,6 +33,7 @@ from tortoise.transactions import in_transaction
 from core.errors import InvalidInput, InvalidState, MemberRef, NotFound
 from core.models import GuildMembership
 from core.money import cents, split
+from core.names import plain_name
 from plugins.economy import ledger
 from plugins.mining.events import get_event
 from plugins.mining.models import (
@@ -420,7 +421,7 @@ async def payouts(guild_id: int, event_id: int) -> list[PayoutLine]:
         PayoutLine(
             id=row[0],
             user_id=row[1],
-            name=row[2] or row[3] or str(row[1]),
+            name=plain_name(row[1], row[2], row[3]),
             seconds=row[4],
             share=Decimal(str(row[5])),
             reimbursed=Decimal(str(row[6])),

@@ -412,3 +412,13 @@ async def test_two_mark_paid_at_once_pay_once(world, voice):
     assert sum(len(r) for r in paid) == 1
     assert await Transaction.filter(kind="payout").count() == 1
     assert await ledger.balance(GUILD, ledger.member(ALICE)) == 0
+
+
+async def test_payouts_and_expenses_name_members_by_the_one_rule(world, voice):
+    """`core.names.plain_name`: a blank display name falls back to the username."""
+    await members.upsert_members(GUILD, [members.MemberInfo(BOB, "bob", "  ")])
+    event_id = await completed_event(voice, {ALICE: 60, BOB: 30})
+    await expenses.add_expense(GUILD, event_id, amount="100", paid_by=BOB)
+    assert [e.paid_by_name for e in await expenses.list_expenses(GUILD, event_id)] == ["bob"]
+    await payroll.commit(GUILD, event_id, settings=RULES, at=at(200))
+    assert [p.name for p in await payroll.payouts(GUILD, event_id)] == ["Alice", "bob"]
