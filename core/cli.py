@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import inspect
 import sys
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from clocks import utc
 from core.config import DiscordEndpoints
 from core.discord_patches import point_discord_at
 from core.errors import ConfigError, StartupError, UserError
@@ -277,7 +277,7 @@ async def cmd_db_backup(args: argparse.Namespace, runtime: Runtime) -> int:
 
     url = args.database_url or runtime.settings.database_url
     suffix = "sqlite3" if backend_of(url) == "sqlite" else "pgdump"
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc().strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.out or f"redlegion-backup-{stamp}.{suffix}")
     try:
         size = await backup.backup(url, out)

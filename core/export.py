@@ -8,10 +8,10 @@ installed are asked, whether or not they are on in the guild: what the org did s
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from clocks import utc
 from core.errors import UserError
 from core.models import Guild, GuildMembership
 from core.plugins import PluginManager
@@ -49,7 +49,7 @@ async def export_guild(plugins: PluginManager, guild_id: int, out: Path) -> list
     }
     document = {
         "guild": {"id": guild.id, "name": guild.name},
-        "exported_at": dt.datetime.now(dt.UTC),
+        "exported_at": utc(),
         "plugins": {p.spec.name: p.spec.version for p in plugins.plugins.values()},
         "tables": tables,
     }
