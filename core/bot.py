@@ -27,6 +27,7 @@ from core.enablement import Enablement
 from core.errors import DatabaseOutage, PermissionDenied, PluginDisabled, UserError
 from core.events import GuildSnapshot, MemberEvent, VoiceMember, VoiceStateEvent
 from core.guild_sync import Batcher
+from core.jobs import Jobs
 from core.permissions import (
     Level,
     declared_level,
@@ -170,6 +171,8 @@ class RedLegionBot(discord.Client):
         self.changes = ChangeFeed()
         self.changes.subscribe(self.enablement.changed)
         self.tree = RedLegionTree(self)
+        # plugins' periodic work (discord.ext.tasks loops), cancelled on close
+        self.jobs = Jobs(self.wait_until_ready)
         self._guild_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # start-up in batches, one at a time: at most one pool connection (core.guild_sync)
         self._guild_sync: Batcher[discord.Guild] = Batcher(
@@ -190,6 +193,7 @@ class RedLegionBot(discord.Client):
             await setup(bot=self)
 
     async def close(self) -> None:
+        self.jobs.close()
         await super().close()
         await self.changes.stop()
 

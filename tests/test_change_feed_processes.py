@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,12 @@ import pytest
 from core.models import Guild as GuildRow
 from core.models import GuildMembership
 from fakediscord import FakeDiscord
+from plugins.loans.lending import issue_loan
 from plugins.mining import channels, events
-from plugins.mining.models import MiningParticipation
+from plugins.mining.models import MiningEvent, MiningParticipation
 from storage import Database
 from tests.conftest import builtin_plugins
+from tests.support import NO_UEX_SYNC, make_settings
 from tests.test_single_instance import BotProcesses, _until
 
 WITHIN = 1.0  # seconds: how soon a change made elsewhere must be acted on
@@ -180,5 +182,86 @@ async def test_a_shard_killed_mid_event_loses_nothing_and_the_other_goes_on(
                 assert bots.started[name].returncode is None, bots.log(name)[-3000:]
             other = shard_of[blue.id]
             assert "Traceback" not in bots.log(other), bots.log(other)[-3000:]
+        finally:
+            await bots.kill()
+
+
+@pytest.mark.postgres_only
+async def test_background_jobs_run_once_per_guild_across_two_shards(
+    fake_discord: FakeDiscord, empty_db_url: str, tmp_path: Path
+):
+    """The overdue watch and the heartbeat run in each process for its shard's guilds only:
+    each guild's default is announced once, by the process serving it, and each process
+    checks and stamps its own guilds and never the other's."""
+    red, blue = fake_discord.guild("Red Legion"), fake_discord.guild("Blue Fleet")
+    shard_of = {red.id: (red.id >> 22) % 2, blue.id: (blue.id >> 22) % 2}
+    assert set(shard_of.values()) == {0, 1}
+    notices = {guild.id: guild.text("loans") for guild in (red, blue)}
+    for guild in (red, blue):
+        guild.voice("Rocks"), guild.member("Alice"), guild.member("Olga")
+    bots = BotProcesses(fake_discord, empty_db_url, tmp_path)
+    per_guild = "".join(
+        f'[guilds."{gid}".loans]\nnotify_channel_id = {channel.id}\n'
+        for gid, channel in notices.items()
+    )
+    data = {"loans": {"members_only": False}}
+    (tmp_path / "config.toml").write_text(
+        f'log_level = "DEBUG"\n{NO_UEX_SYNC}[mining]\nheartbeat_seconds = 0.1\n'
+        f"[loans]\ncheck_interval_minutes = 0.005\nmembers_only = false\n{per_guild}"
+    )
+    async with fake_discord.serve(patch_discord=False):
+        try:
+            for shard in (0, 1):
+                await bots.start(f"shard{shard}", "--shard-count", "2", "--shard-ids", str(shard))
+                await _until(
+                    lambda s=shard: bots.connected(s + 1, *(f"shard{i}" for i in range(s + 1))),
+                    f"shard {shard} never connected",
+                    60,
+                )
+            async with Database(empty_db_url, builtin_plugins().specs()):
+
+                async def everyone_known() -> bool:
+                    alices = [(g.id, g.get_member("Alice").id) for g in (red, blue)]
+                    known = await GuildMembership.filter(guild_id__in=list(shard_of)).values_list(
+                        "guild_id", "user_id"
+                    )
+                    return set(alices) <= set(known)
+
+                await _until(everyone_known, "each bot records its shard's guilds", 60)
+                settings = make_settings(data)
+                long_ago = datetime.now(UTC) - timedelta(days=90)
+                events_of: dict[int, int] = {}
+                for guild in (red, blue):
+                    loans = settings.plugin_settings("loans", guild.id)
+                    alice = guild.get_member("Alice").id
+                    olga = guild.get_member("Olga").id
+                    await issue_loan(
+                        guild.id, alice, "10", officer_id=olga, settings=loans, at=long_ago
+                    )
+                    event = await events.create_event(guild.id, at=datetime.now(UTC), name="Op")
+                    await events.start_event(guild.id, event.id, at=datetime.now(UTC))
+                    events_of[guild.id] = event.id
+
+                async def announced() -> bool:
+                    return all(channel.messages for channel in notices.values())
+
+                await _until(announced, "a default not announced", 10)
+                started = datetime.now(UTC)
+                await asyncio.sleep(1.0)  # many rounds of both jobs in both processes
+                for gid, channel in notices.items():
+                    assert len(channel.messages) == 1, [m.text for m in channel.messages]
+                    event = await MiningEvent.get(id=events_of[gid])
+                    assert event.last_seen_at is not None and event.last_seen_at > started
+            for gid, shard in shard_of.items():
+                mine, other = bots.log(f"shard{shard}"), bots.log(f"shard{1 - shard}")
+                assert mine.count(f"loans: overdue check in guild {gid}\n") >= 2, mine[-3000:]
+                assert f"loans: overdue check in guild {gid}\n" not in other
+                beats = [line for line in mine.splitlines() if "mining heartbeat in guilds" in line]
+                assert any(f"[{gid}]" in line for line in beats), beats[-5:]
+                others = [g for g in shard_of if g != gid]
+                assert not [line for line in beats for g in others if str(g) in line], beats[-5:]
+            for name in ("shard0", "shard1"):
+                assert bots.started[name].returncode is None, bots.log(name)[-3000:]
+                assert "Traceback" not in bots.log(name), bots.log(name)[-3000:]
         finally:
             await bots.kill()

@@ -9,7 +9,6 @@ nor repeats an announcement.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
     from core.bot import RedLegionBot
 
 log = logging.getLogger(__name__)
-
-_tasks: set[asyncio.Task[None]] = set()
 
 
 def announcement(closed: Closed) -> str:
@@ -77,6 +74,7 @@ async def check_all(bot: RedLegionBot) -> list[Closed]:
             break
         if not await bot.enablement.is_enabled("loans", guild.id):
             continue
+        log.debug("loans: overdue check in guild %s", guild.id)
         try:
             closed += await check_guild(bot, guild.id)
         except Exception:
@@ -86,25 +84,15 @@ async def check_all(bot: RedLegionBot) -> list[Closed]:
     return closed
 
 
-async def watch_forever(bot: RedLegionBot, interval_minutes: float) -> None:
-    await bot.wait_until_ready()
-    while not bot.is_closed():
-        try:
-            await check_all(bot)
-        except Exception:  # e.g. the database is away: try again next round
-            if bot.is_closed():
-                return
+async def watch(bot: RedLegionBot) -> None:
+    try:
+        await check_all(bot)
+    except Exception:  # e.g. the database is away: try again next round
+        if not bot.is_closed():
             log.exception("loans: overdue check failed")
-        await asyncio.sleep(interval_minutes * 60)
 
 
-def start_watch(bot: RedLegionBot) -> asyncio.Task[None] | None:
+def start_watch(bot: RedLegionBot) -> None:
     interval = bot.settings.plugin_settings("loans").check_interval_minutes
-    if not interval:
-        return None
-    task = asyncio.get_running_loop().create_task(
-        watch_forever(bot, interval), name="loans-overdue-watch"
-    )
-    _tasks.add(task)  # keep a reference until it ends
-    task.add_done_callback(_tasks.discard)
-    return task
+    if interval:
+        bot.jobs.every(interval * 60, lambda: watch(bot), name="loans-overdue-watch")

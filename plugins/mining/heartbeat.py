@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -14,31 +13,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_tasks: set[asyncio.Task[None]] = set()
 
-
-async def beat_forever(bot: RedLegionBot) -> None:
-    """Every `heartbeat_seconds`, stamp the active events of the guilds this bot watches.
+async def beat(bot: RedLegionBot) -> None:
+    """Stamp the active events of the guilds this bot watches (every `heartbeat_seconds`).
 
     A guild counts once reconciled after start: before that, the bot has not seen its voice.
     A guild whose voice changes went unrecorded in a database outage does not count until it
     is reconciled: a beat then would pass for a sign of life the bot never wrote down.
     """
+    if bot.is_closed():
+        return
+    guilds = tracker_for(bot).beating()
+    log.debug("mining heartbeat in guilds %s", sorted(guilds))
+    try:
+        await heartbeat(guilds, bot.clock.now())
+    except DatabaseOutage:
+        log.warning("mining heartbeat not recorded: the database is unavailable")
+    except Exception:
+        log.exception("mining heartbeat failed")
+
+
+def start_heartbeat(bot: RedLegionBot) -> None:
     interval = bot.settings.plugin_settings("mining").heartbeat_seconds
-    while not bot.is_closed():
-        await asyncio.sleep(interval)
-        if bot.is_closed():
-            return
-        try:
-            await heartbeat(tracker_for(bot).beating(), bot.clock.now())
-        except DatabaseOutage:
-            log.warning("mining heartbeat not recorded: the database is unavailable")
-        except Exception:
-            log.exception("mining heartbeat failed")
-
-
-def start_heartbeat(bot: RedLegionBot) -> asyncio.Task[None]:
-    task = asyncio.get_running_loop().create_task(beat_forever(bot), name="mining-heartbeat")
-    _tasks.add(task)  # keep a reference until it ends
-    task.add_done_callback(_tasks.discard)
-    return task
+    bot.jobs.every(interval, lambda: beat(bot), name="mining-heartbeat")

@@ -1,0 +1,65 @@
+"""core.jobs: plugins' periodic work on discord.ext.tasks, after ready, cancelled on close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from core.jobs import Jobs
+
+
+async def test_a_job_waits_for_ready_runs_every_interval_and_stops_on_close():
+    ready = asyncio.Event()
+    runs: list[float] = []
+
+    async def job() -> None:
+        runs.append(asyncio.get_running_loop().time())
+
+    async def wait_until_ready() -> None:
+        await ready.wait()
+
+    jobs = Jobs(wait_until_ready)
+    jobs.every(0.02, job, name="tick")
+    await asyncio.sleep(0.05)
+    assert runs == [], "nothing runs before the bot is ready"
+    ready.set()
+    await asyncio.sleep(0.15)
+    assert len(runs) >= 3 and jobs.running() == ["tick"]
+    jobs.close()
+    await asyncio.sleep(0)
+    count = len(runs)
+    await asyncio.sleep(0.06)
+    assert len(runs) == count and jobs.running() == []
+
+
+async def test_two_jobs_of_one_name_are_refused():
+    async def job() -> None:
+        return None
+
+    async def ready() -> None:
+        return None
+
+    jobs = Jobs(ready)
+    jobs.every(10, job, name="tick")
+    with pytest.raises(ValueError, match="'tick' is running already"):
+        jobs.every(10, job, name="tick")
+    jobs.close()
+
+
+async def test_a_job_that_raises_is_logged_by_name(caplog):
+    async def job() -> None:
+        raise RuntimeError("boom")
+
+    async def ready() -> None:
+        return None
+
+    jobs = Jobs(ready)
+    with caplog.at_level(logging.ERROR, logger="core.jobs"):
+        loop = jobs.every(10, job, name="broken")
+        with pytest.raises(RuntimeError):
+            await loop.get_task()
+    assert "background job broken stopped" in caplog.text
+    assert "boom" in caplog.text
+    jobs.close()
