@@ -193,7 +193,7 @@ class RedLegionBot(discord.Client):
             await setup(bot=self)
 
     async def close(self) -> None:
-        self.jobs.close()
+        await self.jobs.close()
         await super().close()
         await self.changes.stop()
 

@@ -4,8 +4,13 @@ Plugins ran their periodic work (the mining heartbeat, the loans overdue watch) 
 loops of their own, each remembering to wait for ready, keep a task reference and end when
 the bot closes. `discord.ext.tasks.Loop` does the timing, the waiting and the retry on
 connection errors; `Jobs` only adds what every job shares: it waits for the bot's first
-ready, and `close()` cancels every loop, so stopping the bot mid-round ends the round (its
-database is going away with it) rather than logging one failure per guild left.
+ready, and `close()` ends every loop.
+
+Closing does not cancel a round in the middle of its work unless it has to: a task
+cancelled while the database pool opens a connection leaves asyncpg's half-made connection
+behind ("Future exception was never retrieved", seen as a random CI failure). A sleeping
+loop is cancelled at once; a loop mid-round is told to stop after it and given `grace`
+seconds (a round over many guilds checks `bot.is_closed()` and ends early), then cancelled.
 
 Each process runs the jobs of the guilds it serves (its shards'), so a job that walks
 `bot.guilds` runs once per guild across all processes.
@@ -13,6 +18,7 @@ Each process runs the jobs of the guilds it serves (its shards'), so a job that 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -27,13 +33,14 @@ Job = Callable[[], Coroutine[Any, Any, None]]
 class Jobs:
     """The loops of one bot, by name."""
 
+    GRACE_SECONDS = 5.0
+
     def __init__(self, wait_until_ready: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         self._wait_until_ready = wait_until_ready
         self._loops: dict[str, tasks.Loop[Job]] = {}
+        self._busy: set[str] = set()  # names of the loops running a round right now
 
-    def every(
-        self, seconds: float, job: Callable[[], Coroutine[Any, Any, None]], *, name: str
-    ) -> tasks.Loop[Job]:
+    def every(self, seconds: float, job: Job, *, name: str) -> tasks.Loop[Job]:
         """Run `job` now (once the bot is ready) and then every `seconds`, until close.
 
         `job` handles its own errors: an exception it lets through is logged and ends the
@@ -43,7 +50,11 @@ class Jobs:
             raise ValueError(f"a job named {name!r} is running already")
 
         async def run() -> None:
-            await job()
+            self._busy.add(name)
+            try:
+                await job()
+            finally:
+                self._busy.discard(name)
 
         loop: tasks.Loop[Job] = tasks.loop(seconds=seconds, name=name)(run)
         loop.before_loop(self._wait_until_ready)
@@ -61,7 +72,22 @@ class Jobs:
     def running(self) -> list[str]:
         return [name for name, loop in self._loops.items() if loop.is_running()]
 
-    def close(self) -> None:
-        for loop in self._loops.values():
-            loop.cancel()
-        self._loops.clear()
+    async def close(self, grace: float | None = None) -> None:
+        """End every loop: sleeping ones at once, one mid-round after it (or `grace`)."""
+        loops, self._loops = self._loops, {}
+        finishing: list[asyncio.Task[None]] = []
+        for name, loop in loops.items():
+            task = loop.get_task()
+            if name in self._busy and task is not None and not task.done():
+                loop.stop()
+                finishing.append(task)
+            else:
+                loop.cancel()
+        if finishing:
+            _, late = await asyncio.wait(
+                finishing, timeout=self.GRACE_SECONDS if grace is None else grace
+            )
+            for task in late:
+                task.cancel()
+        tasks_left = [t for loop in loops.values() if (t := loop.get_task()) is not None]
+        await asyncio.gather(*tasks_left, return_exceptions=True)

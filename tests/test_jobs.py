@@ -27,8 +27,7 @@ async def test_a_job_waits_for_ready_runs_every_interval_and_stops_on_close():
     ready.set()
     await asyncio.sleep(0.15)
     assert len(runs) >= 3 and jobs.running() == ["tick"]
-    jobs.close()
-    await asyncio.sleep(0)
+    await jobs.close()
     count = len(runs)
     await asyncio.sleep(0.06)
     assert len(runs) == count and jobs.running() == []
@@ -45,7 +44,7 @@ async def test_two_jobs_of_one_name_are_refused():
     jobs.every(10, job, name="tick")
     with pytest.raises(ValueError, match="'tick' is running already"):
         jobs.every(10, job, name="tick")
-    jobs.close()
+    await jobs.close()
 
 
 async def test_a_job_that_raises_is_logged_by_name(caplog):
@@ -62,4 +61,37 @@ async def test_a_job_that_raises_is_logged_by_name(caplog):
             await loop.get_task()
     assert "background job broken stopped" in caplog.text
     assert "boom" in caplog.text
-    jobs.close()
+    await jobs.close()
+
+
+async def test_close_lets_a_round_in_progress_finish_and_cancels_one_past_grace():
+    """A round mid-way is not cancelled under the database (asyncpg leaks a half-open
+    connection then); one that outlasts the grace is."""
+    started = asyncio.Event()
+    finished: list[str] = []
+
+    def slow(name: str, seconds: float):
+        async def job() -> None:
+            started.set()
+            await asyncio.sleep(seconds)
+            finished.append(name)
+
+        return job
+
+    async def ready() -> None:
+        return None
+
+    jobs = Jobs(ready)
+    jobs.every(10, slow("short", 0.05), name="short")
+    await started.wait()
+    await jobs.close(grace=1)
+    assert finished == ["short"], "the round in progress ran to its end"
+
+    started.clear()
+    jobs.every(10, slow("long", 5), name="long")
+    await started.wait()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await jobs.close(grace=0.05)
+    assert finished == ["short"] and loop.time() - began < 1, "cancelled after the grace"
+    assert jobs.running() == []
