@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,15 @@ SQLITE_LAYOUTS = {"1 shard": [None], "4 shards": [(4, (0, 1, 2, 3))]}
 
 async def _finish(task: asyncio.Task[None]) -> None:
     """Let a closed client's start() return; AutoShardedClient's may not after close(), so it
-    is cancelled after a grace period (the figures are taken by then)."""
+    is cancelled after a grace period, and left behind if even that hangs (the figures are
+    taken by then, and the process ends)."""
     await asyncio.wait({task}, timeout=5)
     task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.wait({task}, timeout=5)
+
+
+async def _all(*waits: Coroutine[Any, Any, Any]) -> None:
+    await asyncio.gather(*waits)
 
 
 async def child_bot(shards: tuple[int, tuple[int, ...]] | None, expect: int) -> dict[str, Any]:
@@ -79,6 +85,8 @@ async def child_bot(shards: tuple[int, tuple[int, ...]] | None, expect: int) -> 
         bot = make_bot(settings, runtime.plugins, guild_ready_timeout=READY_TIMEOUT)
         handled: set[int] = set()
         done = asyncio.Event()
+        if not expect:
+            done.set()
 
         async def on_redlegion_guild_handled(guild_id: int) -> None:
             handled.add(guild_id)
@@ -91,8 +99,9 @@ async def child_bot(shards: tuple[int, tuple[int, ...]] | None, expect: int) -> 
             started = time.perf_counter()
             task = asyncio.create_task(bot.start(token))
             probe = asyncio.create_task(command_waits(waits))
-            # a process whose shards hold no guild has nothing to handle: ready is the end
-            waiter = asyncio.create_task(done.wait() if expect else bot.wait_until_ready())
+            # ready (every shard of the process connected, as the bare client's on_ready) and
+            # every guild of its shards handled; a process whose shards hold none: ready
+            waiter = asyncio.create_task(_all(bot.wait_until_ready(), done.wait()))
             await asyncio.wait(
                 {task, waiter}, timeout=CHILD_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
             )

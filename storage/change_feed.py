@@ -33,6 +33,7 @@ from tortoise import connections
 
 from storage.engines import after_commit
 from storage.errors import DatabaseOutage
+from storage.querycount import BACKGROUND
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,8 @@ class ChangeFeed:
     @staticmethod
     async def _data_version() -> int | None:
         try:
-            rows = await connections.get("default").execute_query_dict("PRAGMA data_version")
+            client = connections.get("default")
+            rows = await client.execute_query_dict(BACKGROUND + "PRAGMA data_version")
         except DatabaseOutage:
             return None
         return int(next(iter(rows[0].values()))) if rows else None

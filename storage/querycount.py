@@ -8,6 +8,10 @@ from contextlib import contextmanager
 
 from tortoise.log import db_client_logger
 
+# Leads a statement sent on a timer rather than by the work being measured (the SQLite change
+# feed's poll): counted nowhere, so a count says what a page, a command or a start-up sends.
+BACKGROUND = "/* background */ "
+
 
 class _Collector(logging.Handler):
     def __init__(self) -> None:
@@ -20,6 +24,8 @@ class _Collector(logging.Handler):
         first = args[0] if isinstance(args, tuple) and args else record.msg
         text = str(first)
         if text.lstrip().upper().startswith(("CREATED CONNECTION", "CLOSED CONNECTION")):
+            return
+        if text.startswith(BACKGROUND):
             return
         self.statements.append(text)
 

@@ -16,6 +16,7 @@ from plugins.mining.topics import CHANNELS
 from storage import Database
 from storage.change_feed import ALL, CHANNEL, Change, ChangeFeed, publish
 from storage.instance_lock import _pg_params
+from storage.querycount import count_queries
 from tests.feed_support import Heard, elsewhere
 from tests.mining.conftest import GUILD, LOUNGE
 from tests.outage import Outage
@@ -74,6 +75,18 @@ async def test_a_change_made_by_another_process_arrives_within_a_second(
     change = await heard.next(1.0)
     # PostgreSQL names what changed; SQLite knows only that another process wrote
     assert change == (Change(CHANNELS, GUILD) if backend.kind == "postgres" else ALL)
+
+
+async def test_the_feed_is_not_counted_as_the_work_it_runs_beside(db: Database):
+    """Start-up and page statement counts (bench/, tests/web) must not grow with how long the
+    work took: SQLite's poll is sent on a timer, not by the work, so it is counted nowhere."""
+    feed = ChangeFeed(poll_seconds=0.01)
+    with count_queries() as statements:
+        await feed.start()
+        await asyncio.sleep(0.15)
+        await members.ensure_guild(GUILD, "Red Legion")
+        await feed.stop()
+    assert statements and not [s for s in statements if "data_version" in s], statements
 
 
 @pytest.mark.postgres_only
