@@ -33,8 +33,8 @@ from core.errors import (
 )
 from core.models import User, WebSession
 from core.permissions import Level
-from core.plugins import PluginManager
-from core.web import access
+from core.plugins import CORE_APP, PluginManager
+from core.web import access, admin
 from core.web.attention import gather
 from core.web.limits import SignInLimit
 from core.web.oauth import CALLBACK_PATH, OAuthClient, SignInFailed
@@ -130,6 +130,7 @@ class Portal:
                 self.static_dirs[name] = folder / "static"
         for name, pages in plugins.impls("redlegion_web_pages"):
             self.pages[name] = list(pages() or [])
+        self.pages[CORE_APP] = admin.pages()  # core's pages: in every guild
         self.templates = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,
@@ -353,7 +354,7 @@ class Portal:
                 "url": f"/g/{guild.guild_id}/{plugin}/{page.path}",
             }
             for plugin, pages in self.pages.items()
-            if plugin in enabled
+            if plugin in enabled or plugin == CORE_APP
             for page in pages
             if page.title
             and page.method == "GET"
@@ -390,7 +391,7 @@ class Portal:
             assert session.user_id is not None
             guild = await self._guild(request, session.user_id)
             enabled, nav = await self._nav(guild)
-            if plugin not in enabled:
+            if plugin not in enabled and plugin != CORE_APP:
                 raise NotFound(f"The {plugin} plugin is off in this server.")
             if guild.level < page.level:
                 raise PermissionDenied(
