@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "DatabaseOutage",
     "DatabaseUnavailable",
+    "DiscordUnavailable",
     "DiscordUnreachable",
     "InvalidInput",
     "InvalidState",
@@ -52,6 +53,11 @@ class PermissionDenied(UserError):
 
 class PluginDisabled(UserError):
     """The command belongs to a plugin that is off in this guild."""
+
+
+class DiscordUnavailable(UserError):
+    """Discord could not answer what an action needs from it (the portal asking for a
+    server's channels): nothing was changed, try again."""
 
 
 class BadToken(StartupError):

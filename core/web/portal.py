@@ -25,6 +25,7 @@ from core.config import Settings
 from core.enablement import Enablement
 from core.errors import (
     DatabaseOutage,
+    DiscordUnavailable,
     InvalidState,
     NotFound,
     PermissionDenied,
@@ -75,7 +76,7 @@ def safe_next(path: str | None) -> str | None:
 
 
 def status_of(error: UserError) -> int:
-    if isinstance(error, DatabaseOutage):
+    if isinstance(error, DatabaseOutage | DiscordUnavailable):
         return 503
     if isinstance(error, NotFound | PluginDisabled):
         return 404

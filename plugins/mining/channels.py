@@ -30,10 +30,10 @@ async def add_channel(
     channel or another server's channel is refused.
     """
     if channel_id not in voice_channel_ids:
-        raise InvalidInput(f"<#{channel_id}> is not a voice channel of this server.")
+        raise InvalidInput(f"Channel {channel_id} is not a voice channel of this server.")
     if channel_id == afk_channel_id:
         raise InvalidInput(
-            f"<#{channel_id}> is this server's AFK channel: time there never counts."
+            f"Channel {channel_id} is this server's AFK channel: time there never counts."
         )
     name = (name or "").strip()[:NAME_MAX] or str(channel_id)
     channel, created = await MiningChannel.get_or_create(

@@ -15,8 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from core import members
-from core.errors import InvalidInput, NotFound
+from core.errors import DiscordUnavailable, InvalidInput, NotFound
 from core.permissions import Level
+from core.web import discord_api
 from core.web.pages import Page, PageRequest
 from plugins.mining import (
     adjustments,
@@ -465,7 +466,46 @@ async def mark_paid(req: PageRequest) -> web.StreamResponse:
 
 
 async def channels_page(req: PageRequest) -> web.StreamResponse:
-    return req.render("mining/channels.html", channels=await channels.list_channels(req.guild_id))
+    """The approved channels; for an officer also the server's other voice channels to
+    approve, as Discord lists them now (or why it could not)."""
+    approved = await channels.list_channels(req.guild_id)
+    candidates: dict[int, str] = {}
+    unavailable = None
+    if req.level >= Level.OFFICER:
+        try:
+            voice = await discord_api.voice_channels(req.portal.settings, req.guild_id)
+        except DiscordUnavailable as exc:
+            unavailable = exc.message
+        else:
+            counted = {c.channel_id for c in approved if c.is_active}
+            candidates = {
+                cid: name
+                for cid, name in voice.names.items()
+                if cid not in counted and cid != voice.afk_channel_id
+            }
+    return req.render(
+        "mining/channels.html",
+        channels=approved,
+        candidates=candidates,
+        unavailable=unavailable,
+    )
+
+
+async def approve_channel(req: PageRequest) -> web.StreamResponse:
+    """`/mining channel add` from the portal: the same service, fed what Discord says now."""
+    form = await req.form()
+    channel_id = _member_id(form.get("channel", ""))  # a snowflake, like a member id
+    voice = await discord_api.voice_channels(req.portal.settings, req.guild_id)
+    channel, new = await channels.add_channel(
+        req.guild_id,
+        channel_id,
+        voice.names.get(channel_id, ""),
+        voice_channel_ids=voice.names.keys(),
+        afk_channel_id=voice.afk_channel_id,
+    )
+    state = "now counts" if new else "already counted"
+    req.flash(f"{channel.channel_name} {state} as a mining channel.")
+    return req.redirect("channels")
 
 
 async def remove_channel(req: PageRequest) -> web.StreamResponse:
@@ -518,6 +558,7 @@ def pages() -> list[Page]:
         Page(f"{EVENT}/payroll/commit", payroll_commit, method=post, level=treasurer),
         Page(f"{EVENT}/payouts/paid", mark_paid, method=post, level=treasurer),
         Page("channels", channels_page, title="Mining channels"),
+        Page("channels", approve_channel, method=post, level=officer),
         Page("channels/remove", remove_channel, method=post, level=officer),
         Page("payouts", my_payouts, title="My mining payouts"),
     ]

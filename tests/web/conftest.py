@@ -79,6 +79,7 @@ class PortalWorld:
 def portal_settings(world: FakeDiscord, port: int, **web: Any) -> Settings:
     return make_settings(
         {
+            "token": world.token,  # the portal asks Discord for a server's voice channels
             "web": {
                 "host": "127.0.0.1",
                 "port": port,
@@ -88,7 +89,7 @@ def portal_settings(world: FakeDiscord, port: int, **web: Any) -> Settings:
                 "oauth_base": world.base_url,
                 "api_base": world.api_base,
                 **web,
-            }
+            },
         },
         portal_plugins(),
     )

@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import markupsafe
 import pytest
 
 from core.events import VoiceStateEvent
@@ -377,6 +378,44 @@ async def test_channels_are_listed_and_officers_remove_them(mining, signed_in):
     assert "no longer counts" in await flashes(officer, mining, "channels")
     await post(officer, base(mining) + "channels/remove", channel=str(ROCKS))
     assert "is not an approved mining channel" in await flashes(officer, mining, "channels")
+
+
+async def test_officers_approve_a_voice_channel_discord_lists(mining, signed_in):
+    guild = mining.world.guilds[mining.guild_id]
+    deck = guild.voice(HOSTILE)
+    afk = guild.voice("Away", afk=True)
+    general = guild.text("general")
+    member, officer = await signed_in("member"), await signed_in("officer")
+    _, text = await page(member, base(mining) + "channels")
+    assert "Approve a channel" not in text
+    _, text = await page(officer, base(mining) + "channels")
+    assert f'<option value="{deck.id}">&lt;script&gt;' in text and "<script>alert" not in text
+    assert f'value="{afk.id}"' not in text and f'value="{general.id}"' not in text
+    before = await tables()
+    assert (await post(member, base(mining) + "channels", channel=str(deck.id)))[0] == 403
+    for wrong, why in [
+        (general.id, f"Channel {general.id} is not a voice channel of this server."),
+        (afk.id, f"Channel {afk.id} is this server's AFK channel: time there never counts."),
+        (ROCKS + 10**6, "is not a voice channel of this server"),
+        ("9" * 30, ""),
+    ]:
+        assert (await post(officer, base(mining) + "channels", channel=str(wrong)))[0] == 303
+        shown = await flashes(officer, mining, "channels")
+        assert str(markupsafe.escape(why)) in shown and "flash-error" in shown
+    assert await tables() == before, "a refused approval changes nothing"
+    assert (await post(officer, base(mining) + "channels", channel=str(deck.id)))[0] == 303
+    assert "now counts as a mining channel" in await flashes(officer, mining, "channels")
+    assert {c.channel_id for c in await channels.list_channels(mining.guild_id)} == {ROCKS, deck.id}
+
+
+async def test_approving_says_so_when_discord_cannot_be_asked(mining, signed_in):
+    officer = await signed_in("officer")
+    mining.settings.token = None
+    _, text = await page(officer, base(mining) + "channels")
+    assert "The portal has no bot token" in text
+    status, _ = await post(officer, base(mining) + "channels", channel=str(LOUNGE))
+    assert status == 303
+    assert "The portal has no bot token" in await flashes(officer, mining, "channels")
 
 
 async def test_a_member_sees_their_own_payouts(mining, signed_in):
