@@ -4,11 +4,13 @@ Also fixes a Tortoise 1.1.9 defect: the client has one connection guarded by one
 when that connection cannot be (re)opened (the file is gone or unreadable) the lock taken for
 the statement or transaction is never released, so every later query waits forever, long after
 the file is back. Here the lock is released whenever opening or BEGIN fails, and a statement
-uses the connection there is once it holds the lock, not the one it saw before waiting.
+uses the connection there is once it holds the lock, not the one it saw before waiting. And
+a transaction begins in one round trip to the driver's thread, not two.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from tortoise.backends.base.client import ConnectionWrapper, TransactionContext
@@ -18,6 +20,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 from tortoise.connection import get_connections
+from tortoise.exceptions import TransactionManagementError
 
 from storage.engines import (
     TranslatedSavepoint,
@@ -74,6 +77,20 @@ class _Transaction(SqliteTransactionContext):
 
 
 class TransactionClient(TranslatingClient, SqliteTransactionWrapper):
+    async def begin(self) -> None:
+        """BEGIN, committing first only when a transaction is in fact open.
+
+        Tortoise's own `begin` always commits first, a round trip to the driver's thread that
+        does nothing when none is open (the transaction lock is held, so none is): a quarter
+        of the hops of a voice move.
+        """
+        try:
+            if self._connection.in_transaction:
+                await self._connection.commit()
+            await self._connection.execute("BEGIN")
+        except sqlite3.OperationalError as exc:
+            raise TransactionManagementError(exc) from exc
+
     def _in_transaction(self) -> TransactionContext:
         return TranslatedSavepoint(TransactionClient(self))
 
