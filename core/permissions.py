@@ -67,6 +67,27 @@ def is_org_member(settings: Settings, guild_id: int, role_ids: Iterable[int]) ->
     return org_role is None or org_role in set(role_ids)
 
 
+def level_from(
+    settings: Settings,
+    guild_id: int,
+    role_ids: Iterable[int],
+    mapping: Iterable[tuple[int, str]],
+    *,
+    is_guild_admin: bool = False,
+) -> Level:
+    """The rule for a member's level: Administrator/Manage Server → admin, else their highest
+    role in the guild's `mapping` ((role id, level name) pairs), else member when they hold
+    the org role (everyone, when none is configured)."""
+    if is_guild_admin:
+        return Level.ADMIN
+    roles = set(role_ids)
+    best = Level.MEMBER if is_org_member(settings, guild_id, roles) else Level.EVERYONE
+    for role_id, name in mapping:
+        if role_id in roles:
+            best = max(best, Level[str(name).upper()])
+    return best
+
+
 async def level_of(
     settings: Settings,
     guild_id: int,
@@ -74,18 +95,14 @@ async def level_of(
     *,
     is_guild_admin: bool = False,
 ) -> Level:
-    """A member's level: Administrator/Manage Server → admin, else their highest mapped role."""
-    if is_guild_admin:
-        return Level.ADMIN
+    """A member's level (`level_from`), the mapping of their roles read from the database."""
     roles = set(role_ids)
-    best = Level.MEMBER if is_org_member(settings, guild_id, roles) else Level.EVERYONE
-    if roles:
-        mapped = await RoleLevel.filter(guild_id=guild_id, role_id__in=roles).values_list(
-            "level", flat=True
+    mapping: list[tuple[int, str]] = []
+    if roles and not is_guild_admin:
+        mapping = await RoleLevel.filter(guild_id=guild_id, role_id__in=roles).values_list(
+            "role_id", "level"
         )
-        for name in mapped:
-            best = max(best, Level[str(name).upper()])
-    return best
+    return level_from(settings, guild_id, roles, mapping, is_guild_admin=is_guild_admin)
 
 
 async def seed_role_levels(settings: Settings, guild_ids: int | Iterable[int]) -> int:

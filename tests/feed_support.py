@@ -27,6 +27,12 @@ async def main(url, action, guild):
                                        voice_channel_ids={int(sys.argv[4])})
         elif action == "stop":
             await events.stop_event(guild, int(sys.argv[4]), at=now)
+        elif action == "plugin-off":
+            from core.enablement import Enablement
+            from tests.support import make_settings
+            plugins = PluginManager(entry_point_group=None)
+            await Enablement(make_settings(plugins=plugins), plugins).choose(
+                guild, sys.argv[4], False)
 
 asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 """

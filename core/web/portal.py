@@ -8,7 +8,7 @@ error path. Plugins add `Page`s through the `redlegion_web_pages` hook.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +32,7 @@ from core.errors import (
     PluginDisabled,
     UserError,
 )
-from core.models import User, WebSession
+from core.models import WebSession
 from core.permissions import Level
 from core.plugins import CORE_APP, PluginManager
 from core.web import access, admin
@@ -41,6 +41,7 @@ from core.web.limits import SignInLimit
 from core.web.oauth import CALLBACK_PATH, OAuthClient, SignInFailed
 from core.web.pages import Page, PageRequest
 from core.web.sessions import COOKIE, Sessions, csrf_ok
+from storage.change_feed import ChangeFeed
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ class Portal:
             client_max_size=UPLOAD_LIMIT,
         )
         app[PORTAL_KEY] = self
+        app.cleanup_ctx.append(self._following_changes)
         app.router.add_get("/", self.index)
         app.router.add_get("/auth/login", self.login)
         app.router.add_get(CALLBACK_PATH, self.callback)
@@ -197,6 +199,18 @@ class Portal:
                 route = f"/g/{{guild_id:\\d+}}/{plugin}/{page.path}"
                 app.router.add_route(page.method.upper(), route, self._page_handler(plugin, page))
         return app
+
+    async def _following_changes(self, _app: web.Application) -> AsyncIterator[None]:
+        """While the portal serves, a change feed keeps what it caches (each guild's plugin
+        choices) true to changes from any process: the bot's `/plugins`, the CLI, another
+        portal. Caching them saves a query on every page."""
+        feed = ChangeFeed()
+        feed.subscribe(self.enablement.changed)
+        await feed.start()
+        try:
+            yield
+        finally:
+            await feed.stop()
 
     @web.middleware
     async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -236,9 +250,7 @@ class Portal:
         session = await self.sessions.get(request.cookies.get(COOKIE))
         request[SESSION] = session
         if session is not None and session.user_id is not None:
-            user = await User.filter(id=session.user_id).first()
-            name = (user.display_name or user.username) if user else str(session.user_id)
-            request[USER] = {"id": session.user_id, "name": name}
+            request[USER] = {"id": session.user_id, "name": self.sessions.user_name(session)}
             request[CSRF] = session.csrf_token
             request[FLASHES] = list(session.flashes)
         if request.path == "/auth/logout" and session is None:
@@ -346,7 +358,6 @@ class Portal:
         return await access.access(self.settings, user_id, guild_id)
 
     async def _nav(self, guild: access.GuildAccess) -> tuple[list[str], list[dict[str, Any]]]:
-        self.enablement.forget(guild.guild_id)  # another process may have changed it
         enabled = await self.enablement.enabled(guild.guild_id)
         nav = [
             {

@@ -12,10 +12,21 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.expressions import RawSQL
+
 from core.clock import Clock
 from core.models import WebSession
+from core.names import plain_name
 
 COOKIE = "redlegion_session"
+
+
+def _of_user(column: str) -> RawSQL:
+    """A column of the session's user, read in the session's own query (every page reads
+    the session and shows who is signed in: one query, not two)."""
+    return RawSQL(f"(SELECT u.{column} FROM users u WHERE u.id = web_sessions.user_id)")
+
+
 # a session that has not signed in yet (it only carries the OAuth2 state) lives this long
 PENDING_LIFETIME = timedelta(minutes=10)
 
@@ -36,13 +47,26 @@ class Sessions:
         """The live session of this cookie, or None (unknown, forged or expired: all alike)."""
         if not cookie or len(cookie) > 64:
             return None
-        session = await WebSession.filter(id=self.key(cookie)).first()
+        session = (
+            await WebSession.filter(id=self.key(cookie))
+            .annotate(
+                user_display_name=_of_user("display_name"), user_username=_of_user("username")
+            )
+            .first()
+        )
         if session is None:
             return None
         if session.expires_at <= self.clock.now():
             await WebSession.filter(id=session.id).delete()
             return None
         return session
+
+    @staticmethod
+    def user_name(session: WebSession) -> str:
+        """The signed-in member's name in words, as read with the session (`get`)."""
+        assert session.user_id is not None
+        display = getattr(session, "user_display_name", None)
+        return plain_name(session.user_id, display, getattr(session, "user_username", None))
 
     async def start_sign_in(self, next_path: str | None) -> tuple[WebSession, str]:
         """A fresh pre-sign-in session holding the OAuth2 `state` it will send to Discord,

@@ -102,6 +102,7 @@ class VoiceTracker:
         self._epoch = 0
         self._refreshing: set[asyncio.Task[None]] = set()
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._held: set[int] = set()  # guilds whose lock `changing()` holds now
         # guilds reconciled since start: only there is the bot's sign of life true
         self.watching: set[int] = set()
         # guilds whose voice changes could not be written: since the first that failed
@@ -137,8 +138,9 @@ class VoiceTracker:
 
     def changed(self, change: Change) -> None:
         """A change-feed listener: drop what it names. An event started or stopped by
-        another process (or everything, after the feed was away) is reconciled against
-        voice now, so members already in mining channels count from then."""
+        another process, or in this one without the guild's lock (the portal beside the
+        bot), or everything after the feed was away, is reconciled against voice now, so
+        members already in mining channels count from then."""
         if not (change.about(topics.CHANNELS) or change.about(topics.EVENTS)):
             return
         if change.guild_id is None:
@@ -148,7 +150,12 @@ class VoiceTracker:
         else:
             self.forget(change.guild_id)
             guilds = [change.guild_id] if change.guild_id in self.beating() else []
-        if change.local or not change.about(topics.EVENTS) or self.snapshots is None:
+        if not change.about(topics.EVENTS) or self.snapshots is None:
+            return
+        if change.local and change.guild_id in self._held:
+            # made under `changing()` (a slash command), which gave the service who is in
+            # voice; a change made here without it (the portal inside `redlegion run`) is
+            # reconciled like one from another process
             return
         for guild_id in guilds:
             task = asyncio.get_running_loop().create_task(
@@ -172,9 +179,11 @@ class VoiceTracker:
     async def changing(self, guild_id: int) -> AsyncIterator[None]:
         """Hold the guild's voice events while channels or events change, then reload."""
         async with self._locks[guild_id]:
+            self._held.add(guild_id)
             try:
                 yield
             finally:
+                self._held.discard(guild_id)
                 self.forget(guild_id)
 
     async def handle(self, event: VoiceStateEvent) -> None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.events import VoiceStateEvent
+from core.events import GuildSnapshot, VoiceMember, VoiceStateEvent
 from plugins.mining import channels, events
 from plugins.mining.models import MiningParticipation
 from plugins.mining.topics import CHANNELS, EVENTS
@@ -16,7 +16,7 @@ from plugins.mining.voice import VoiceTracker
 from storage import Database
 from storage.change_feed import ALL, Change, ChangeFeed
 from tests.feed_support import Heard, elsewhere
-from tests.mining.conftest import AFK, ALICE, BOB, GUILD, LOUNGE, ROCKS, at
+from tests.mining.conftest import AFK, ALICE, BOB, GUILD, LOUNGE, REFINERY, ROCKS, at
 
 # -- the voice tracker's cache ----------------------------------------------------------------
 
@@ -102,3 +102,67 @@ async def test_other_topics_leave_the_tracker_alone(followed: VoiceTracker, worl
     assert GUILD in followed._state
     followed.changed(ALL)
     assert followed._state == {}
+
+
+async def _counted_soon(event_id: int, user_id: int, seconds: float = 1.0) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if await MiningParticipation.filter(
+            event_id=event_id, user_id=user_id, session_end__isnull=True
+        ).exists():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_an_event_started_here_without_the_lock_counts_who_is_in_voice(
+    followed: VoiceTracker, world: Database
+):
+    """The portal inside `redlegion run` starts an op the way the slash command does, but it
+    cannot hand the service who is in voice: the tracker reconciles the guild as for a start
+    in another process, so members already in a mining channel count from the start."""
+    present = {BOB: ROCKS}
+    followed.follow(lambda guild_id: snapshot(present, guild_id), lambda: False)
+    await followed.reconcile(snapshot(present, GUILD))  # the bot watches the guild
+    event = await events.create_event(GUILD, at=at(0), name="Op", created_by=ALICE)
+    await events.start_event(GUILD, event.id, at=at(1))  # no `voice=`: the portal's call
+    assert await _counted_soon(event.id, BOB), "Bob was in Rocks when the op began"
+
+
+async def test_a_start_under_the_lock_is_left_to_its_caller(
+    followed: VoiceTracker, world: Database
+):
+    """The slash command holds the guild's lock and gives the service the voice snapshot:
+    the tracker does not reconcile again behind it."""
+    present = {BOB: ROCKS}
+    followed.follow(lambda guild_id: snapshot(present, guild_id), lambda: False)
+    await followed.reconcile(snapshot(present, GUILD))
+    event = await events.create_event(GUILD, at=at(0), name="Op", created_by=ALICE)
+    reconciled = []
+    real = followed._reconcile
+
+    async def counting(snapshots):  # type: ignore[no-untyped-def]
+        reconciled.append([s.guild_id for s in snapshots])
+        return await real(snapshots)
+
+    followed._reconcile = counting  # type: ignore[method-assign]
+    async with followed.changing(GUILD):
+        _, opened = await events.start_event(
+            GUILD, event.id, at=at(1), voice=snapshot(present, GUILD)
+        )
+    assert opened == 1
+    await asyncio.sleep(0.2)
+    assert reconciled == [], "no second reconciliation behind the command"
+    assert await MiningParticipation.filter(event_id=event.id).count() == 1
+
+
+def snapshot(present: dict[int, int], guild_id: int) -> GuildSnapshot | None:
+    if guild_id != GUILD:
+        return None
+    return GuildSnapshot(
+        guild_id=GUILD,
+        name="Red Legion",
+        afk_channel_id=AFK,
+        voice_channel_ids=frozenset({ROCKS, REFINERY, LOUNGE, AFK}),
+        in_voice=tuple(VoiceMember(uid, channel, False) for uid, channel in present.items()),
+        at=at(1),
+    )

@@ -3,10 +3,13 @@ the same service and refusals as `/plugins enable|disable`; a refused switch cha
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from core.enablement import Enablement
 from core.models import Guild
+from storage import Database
+from tests.feed_support import elsewhere
 from tests.web.conftest import Client, PortalWorld, portal_plugins
 
 SignedIn = Callable[[str | int], Awaitable[Client]]
@@ -96,3 +99,24 @@ async def test_bad_switches_are_refused_by_name_and_change_nothing(
     async with admin.post(f"/g/{portal.guild_id}/core/plugins", data) as resp:
         assert resp.status == 403
     assert await choices(portal.guild_id) == {}
+
+
+async def test_a_plugin_turned_off_by_another_process_loses_its_pages_within_a_second(
+    portal: PortalWorld, signed_in: SignedIn, db: Database
+) -> None:
+    """The portal keeps each guild's plugin choices (no query per page for them) and the
+    change feed drops them when any process changes them: here the CLI's or a bot's
+    `Enablement.choose` in a process of its own."""
+    admin = await signed_in("admin")
+    loans = f"/g/{portal.guild_id}/loans/"
+    async with admin.get(loans) as resp:
+        assert resp.status == 200  # the choices are cached now
+    await elsewhere(db.url, "plugin-off", portal.guild_id, "loans")
+    status = 200
+    for _ in range(20):  # within a second (SQLite's poll: half a second)
+        async with admin.get(loans) as resp:
+            status = resp.status
+        if status == 404:
+            break
+        await asyncio.sleep(0.05)
+    assert status == 404, "the portal still serves a plugin another process turned off"
