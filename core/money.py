@@ -25,11 +25,13 @@ def to_amount(
     """Parse and check an amount of aUEC; refuse rather than round away extra precision."""
     if isinstance(value, float):
         raise InvalidInput(f"{what} must be exact (Decimal or text), not a float")
-    try:
-        text = str(value).strip().replace(",", "").replace("_", "")
-        amount = Decimal(text)
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{what} {value!r} is not a number") from None
+    if type(value) is Decimal:  # computed amounts (payroll's lines): nothing to parse
+        amount = value
+    else:
+        try:
+            amount = Decimal(str(value).strip().replace(",", "").replace("_", ""))
+        except (InvalidOperation, ValueError):
+            raise InvalidInput(f"{what} {value!r} is not a number") from None
     if not amount.is_finite():
         raise InvalidInput(f"{what} {value!r} is not a number")
     if amount.adjusted() > maximum.adjusted():  # e.g. 1e300: too big even to quantize

@@ -13,6 +13,8 @@ of building model objects. What differs between SQLite and PostgreSQL lives here
   data-modifying CTE) and one after the other in one transaction on SQLite, which has no such
   CTEs;
 - `insert_rows` writes many rows in as few multi-row `INSERT`s as the parameter limits allow;
+- `first_model` reads one model object from a hand-written `WHERE` (a row read on every
+  command, such as a mining event, costs less sent as text than built with Tortoise);
 - `sum_decimal` / `sum_decimal_by` add money exactly: SQLite stores Decimal as text, so its
   `SUM` would go through floats.
 
@@ -29,10 +31,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.functions import Sum
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -47,6 +50,8 @@ _CAST = re.compile(r"::[a-z_]+")
 _GREATEST = re.compile(r"\bGREATEST\(")
 _LEAST = re.compile(r"\bLEAST\(")
 _WRITES = ("INSERT", "UPDATE", "DELETE")
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,30 @@ async def execute_in_order(statements: Sequence[tuple[str, Sequence[Any]]]) -> i
     text = f"WITH {', '.join(ctes)} {_renumber(last, len(params_all))} RETURNING 1"
     params_all += last_params
     return len(await fetch(text, params_all))
+
+
+@cache
+def _select_sql(model: type[Model], where: str, lock: bool) -> str:
+    columns = ", ".join(f'"{column}"' for column in model._meta.db_fields)
+    return f'SELECT {columns} FROM "{model._meta.db_table}" WHERE {where} LIMIT 1' + (
+        " FOR UPDATE" if lock else ""
+    )
+
+
+async def first_model(
+    model: type[M], where: str, params: Sequence[Any], *, lock: bool = False
+) -> M | None:
+    """The first `model` row matching `where` (PostgreSQL spelling), as a model object, or None.
+
+    The same object a Tortoise query returns (each column converted by its field), without
+    building the query: the SELECT is written once per model and condition. `lock` takes the
+    row lock inside a transaction (`FOR UPDATE`; SQLite's one writer needs none).
+    """
+    rows = await fetch(_select_sql(model, where, lock and dialect().postgres), params)
+    if not rows:
+        return None
+    # Tortoise's own constructor of a row it read (what its executor calls)
+    return model._init_from_db(**dict(zip(model._meta.db_fields, rows[0], strict=True)))
 
 
 def _chunks(rows: Sequence[Sequence[Any]], width: int) -> Iterable[Sequence[Sequence[Any]]]:

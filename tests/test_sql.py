@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from core.models import Guild, User
 from plugins.economy import ledger
@@ -193,3 +194,37 @@ async def test_money_sums_are_exact(db: Database):
         Decimal("1234567890124.01"),
     ]
     assert await sql.sum_decimal(Entry.filter(guild_id=2), "amount", CENT) == Decimal("0.00")
+
+
+async def test_first_model_reads_the_object_a_tortoise_query_reads(db: Database):
+    from plugins.mining import events
+    from plugins.mining.models import MiningEvent
+
+    await Guild.create(id=1, name="One")
+    await Guild.create(id=2, name="Two")
+    made = await events.create_event(1, at=T0, name="Sunday <b>ops</b>")
+    await events.start_event(1, made.id, at=T0 + timedelta(minutes=5))
+    expected = await MiningEvent.get(id=made.id)
+    with count_queries() as q:
+        got = await sql.first_model(MiningEvent, "id = $1 AND guild_id = $2", [made.id, 1])
+    assert len(q) == 1
+    assert got is not None and type(got) is MiningEvent
+    fields = MiningEvent._meta.fields_db_projection
+    assert {f: getattr(got, f) for f in fields} == {f: getattr(expected, f) for f in fields}
+    assert got.started_at == T0 + timedelta(minutes=5) and got.started_at.tzinfo is not None
+    # another guild's id is simply not there
+    assert await sql.first_model(MiningEvent, "id = $1 AND guild_id = $2", [made.id, 2]) is None
+    # the object saves like one Tortoise read
+    got.event_name = "Renamed"
+    await got.save(update_fields=["event_name"])
+    assert (await MiningEvent.get(id=made.id)).event_name == "Renamed"
+
+
+async def test_first_model_with_a_lock_takes_the_row_lock_on_postgres(db: Database):
+    await Guild.create(id=1, name="One")
+    async with in_transaction():
+        with count_queries() as q:
+            guild = await sql.first_model(Guild, "id = $1", [1], lock=True)
+        assert guild is not None and guild.name == "One"
+    # PostgreSQL takes the row lock; SQLite's single writer needs none, so it is left out
+    assert q[-1].rstrip().endswith("LIMIT 1 FOR UPDATE") is (sql.dialect().postgres)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
@@ -210,17 +211,25 @@ async def _accounts(guild_id: int, refs: Iterable[AccountRef]) -> dict[AccountRe
     names it (`_refuse_unknown`).
     """
     wanted = {ref.key: ref for ref in refs}
-    rows = await Account.filter(guild_id=guild_id, key__in=list(wanted)).values_list("key", "id")
-    found = {wanted[key]: account_id for key, account_id in rows}
+    found = {wanted[key]: account_id for key, account_id in await _ids(guild_id, list(wanted))}
     # a fixed order, so two postings creating the same accounts cannot deadlock on PostgreSQL
     missing = sorted((ref for ref in wanted.values() if ref not in found), key=lambda r: r.key)
     if missing:
         created = await _insert_accounts(guild_id, missing)
         found.update({wanted[key]: account_id for key, account_id in created})
     if raced := [ref.key for ref in missing if ref not in found]:
-        rows = await Account.filter(guild_id=guild_id, key__in=raced).values_list("key", "id")
-        found.update({wanted[key]: account_id for key, account_id in rows})
+        found.update({wanted[key]: account_id for key, account_id in await _ids(guild_id, raced)})
     return found
+
+
+async def _ids(guild_id: int, keys: Sequence[str]) -> list[Sequence[Any]]:
+    """(key, id) of this guild's accounts among `keys`, by hand: payroll looks up an account
+    per member, and building that IN list with Tortoise cost more than the query."""
+    marks = ", ".join(f"${n}" for n in range(2, len(keys) + 2))
+    return await sql.fetch(
+        f"SELECT key, id FROM ledger_accounts WHERE guild_id = $1 AND key IN ({marks})",
+        [guild_id, *keys],
+    )
 
 
 async def _insert_accounts(guild_id: int, refs: Sequence[AccountRef]) -> list[tuple[str, int]]:
@@ -273,7 +282,7 @@ async def post(
     reference = _check_reference(reference)
     when = utc(at)
     if reference is not None:
-        existing = await Transaction.get_or_none(guild_id=guild_id, reference=reference)
+        existing = await _posted(guild_id, reference)
         if existing is not None:
             return existing
     try:
@@ -291,12 +300,20 @@ async def post(
     except IntegrityError:
         if reference is not None:
             # a concurrent post of the same reference committed first: that one stands
-            existing = await Transaction.get_or_none(guild_id=guild_id, reference=reference)
+            existing = await _posted(guild_id, reference)
             if existing is not None:
                 return existing
         # new accounts of an unknown guild or member fail their foreign keys
         await _refuse_unknown(guild_id, (line.account for line in checked))
         raise
+
+
+async def _posted(guild_id: int, reference: str) -> Transaction | None:
+    """The transaction already posted with `reference`, if any: one indexed lookup by hand,
+    as it runs before every posting with a reference and finds nothing nearly always."""
+    return await sql.first_model(
+        Transaction, "guild_id = $1 AND reference = $2", [guild_id, reference]
+    )
 
 
 ENTRY_COLUMNS = ("transaction_id", "account_id", "guild_id", "amount", "at")

@@ -22,6 +22,7 @@ from plugins.mining import sessions, topics
 from plugins.mining.channels import approved_channel_ids
 from plugins.mining.models import EventStatus, MiningEvent, MiningParticipation
 from plugins.mining.participants import Participant, freeze_times, participants
+from storage import sql
 from storage.change_feed import publish
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,9 @@ async def get_event(guild_id: int, event_id: int, *, lock: bool = False) -> Mini
     `lock` takes the event's row lock (in a transaction): what must see the event unchanged
     until it commits (payroll, yields, expenses, times set by hand) serialises on it.
     """
-    query = MiningEvent.filter(id=event_id, guild_id=guild_id)
-    event = await (query.select_for_update() if lock else query).first()
+    event = await sql.first_model(
+        MiningEvent, "id = $1 AND guild_id = $2", [event_id, guild_id], lock=lock
+    )
     if event is None:
         raise NotFound(f"There is no mining event #{event_id} in this server.")
     return event
