@@ -15,8 +15,9 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
@@ -189,8 +190,25 @@ class PluginManager:
         skip = [p.module for n, p in self.plugins.items() if n not in keep]
         return self.pm.subset_hook_caller(hook_name, remove_plugins=skip)
 
-    def impls(self, hook_name: str) -> list[tuple[str, Any]]:
-        """(plugin name, function) for each implementation, in load order."""
+    def impls(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
+        """(plugin name, call) for each plugin implementing `hook_name`, in load order.
+
+        For callers that need each plugin's answer on its own (whose pages, whose CLI
+        commands, whose command clashed). `call(**kwargs)` runs that one plugin's
+        implementation through pluggy, as every other hook call, so REDLEGION_TRACE_HOOKS and
+        hook-call monitoring see it, and returns its result (None if it returned None).
+        """
         hook = getattr(self.pm.hook, hook_name)
-        by_name = {impl.plugin_name: impl.function for impl in hook.get_hookimpls()}
-        return [(name, by_name[name]) for name in self.plugins if name in by_name]
+        implementing = {impl.plugin_name for impl in hook.get_hookimpls()}
+        first = bool(hook.spec and hook.spec.opts.get("firstresult"))
+        return [
+            (name, partial(self._call_one, hook_name, name, first))
+            for name in self.plugins
+            if name in implementing
+        ]
+
+    def _call_one(self, hook_name: str, name: str, first: bool, **kwargs: Any) -> Any:
+        result = self.hook_for(hook_name, [name])(**kwargs)
+        if first:
+            return result
+        return result[0] if result else None

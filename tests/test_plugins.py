@@ -105,6 +105,40 @@ def test_subset_hook_reaches_only_enabled_plugins():
     assert heard == ["b"]
 
 
+def test_each_plugins_own_answer_is_a_hook_call_pluggy_sees():
+    """`impls` gives each plugin's answer on its own, through pluggy: the call is traced and
+    monitored like any other hook call (REDLEGION_TRACE_HOOKS logs it)."""
+
+    def pages(answer: list[str] | None):
+        @hookimpl
+        def redlegion_web_pages() -> list[str] | None:
+            return answer
+
+        return redlegion_web_pages
+
+    pm = manager(
+        plugin("a", redlegion_web_pages=pages(["a-page"])),
+        plugin("quiet"),
+        plugin("none", redlegion_web_pages=pages(None)),
+        plugin("b", depends=("a",), redlegion_web_pages=pages(["b-page"])),
+    )
+    calls: list[tuple[str, list[str]]] = []
+    pm.pm.add_hookcall_monitoring(
+        lambda hook, impls, kwargs: calls.append((hook, [i.plugin_name for i in impls])),
+        lambda outcome, hook, impls, kwargs: None,
+    )
+    answers = [(name, call()) for name, call in pm.impls("redlegion_web_pages")]
+    assert answers == [("a", ["a-page"]), ("none", None), ("b", ["b-page"])]
+    assert calls == [
+        ("redlegion_web_pages", ["a"]),
+        ("redlegion_web_pages", ["none"]),
+        ("redlegion_web_pages", ["b"]),
+    ]
+    # a first-result hook answers with its value, not a list of one
+    [(_, declare)] = [(n, c) for n, c in pm.impls("redlegion_plugin") if n == "b"]
+    assert declare().name == "b"
+
+
 def test_entry_point_plugin_is_discovered(monkeypatch: pytest.MonkeyPatch, thirdparty_path: str):
     monkeypatch.syspath_prepend(thirdparty_path)
     pm = PluginManager()
