@@ -50,6 +50,7 @@ async def test_a_treasurer_commits_payroll_after_confirming(mining, page_as, scr
 
 async def test_screenshots_of_every_page(mining, page_as, screenshot):
     event = await completed(mining, {"member": 30, "hostile": 10})
+    mining.world.guilds[mining.guild_id].voice("Deep <b>Core</b> @everyone")  # to approve
     for width, label in ((1280, "desktop"), (390, "phone")):
         page = await page_as("treasurer", width=width)
         for path, name in (
@@ -63,3 +64,23 @@ async def test_screenshots_of_every_page(mining, page_as, screenshot):
             await screenshot(page, f"mining-{name}-{label}")
             width_used = await page.evaluate("document.documentElement.scrollWidth")
             assert width_used <= width + 1, f"{name} overflows at {width}px"
+
+
+async def test_an_admin_turns_loans_off_by_clicking_and_its_link_goes(mining, page_as, screenshot):
+    """Core's Plugins page in the browser, at both widths: the switch is a labelled button,
+    and the nav loses the plugin as soon as the page comes back."""
+    for width, label in ((1280, "desktop"), (390, "phone")):
+        page = await page_as("admin", width=width)
+        await page.goto(mining.url + f"/g/{mining.guild_id}/core/plugins")
+        await screenshot(page, f"core-plugins-{label}")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        if label == "desktop":
+            nav = page.get_by_role("navigation")
+            assert await nav.get_by_role("link", name="Loans", exact=True).count() == 1
+            await page.get_by_role("button", name="Turn loans off").click()
+            await page.get_by_text("The loans plugin is now off in this server.").wait_for()
+            await screenshot(page, "core-plugins-switched-desktop")
+            assert await nav.get_by_role("link", name="Loans", exact=True).count() == 0
+            await page.get_by_role("button", name="Turn loans on").click()
+            await page.get_by_text("The loans plugin is now on in this server.").wait_for()
+            assert await nav.get_by_role("link", name="Loans", exact=True).count() == 1
