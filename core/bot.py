@@ -23,6 +23,7 @@ from discord import app_commands
 from core import command_sync, members, mentions, options
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.context import PluginContext
 from core.enablement import Enablement
 from core.errors import DatabaseOutage, PermissionDenied, PluginDisabled, UserError
 from core.events import GuildSnapshot, MemberEvent, VoiceMember, VoiceStateEvent
@@ -173,6 +174,7 @@ class RedLegionBot(discord.Client):
         self.tree = RedLegionTree(self)
         # plugins' periodic work (discord.ext.tasks loops), cancelled on close
         self.jobs = Jobs(self.wait_until_ready)
+        self._contexts: dict[str, PluginContext[Any]] = {}
         self._guild_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # start-up in batches, one at a time: at most one pool connection (core.guild_sync)
         self._guild_sync: Batcher[discord.Guild] = Batcher(
@@ -189,8 +191,28 @@ class RedLegionBot(discord.Client):
         await self.changes.start()  # before anything is cached
         self.register_commands()
         await self.sync_commands()
-        for _, setup in self.plugins.impls("redlegion_setup"):
-            await setup(bot=self)
+        for name, setup in self.plugins.impls("redlegion_setup"):
+            await setup(bot=self, ctx=self.context(name))
+
+    def context(self, plugin: str) -> PluginContext[Any]:
+        """`plugin`'s own context (`core.context`): its settings, the clock, background work
+        and the services of the plugins it depends on."""
+        if plugin not in self._contexts:
+            loaded = self.plugins.plugins[plugin]
+            self._contexts[plugin] = PluginContext(
+                plugin,
+                config=self.settings,
+                clock=self.clock,
+                jobs=self.jobs,
+                enablement=self.enablement,
+                services={
+                    dep: self.plugins.plugins[dep].spec.service
+                    for dep in loaded.spec.depends
+                    if dep in self.plugins.plugins
+                },
+                ready=self.wait_until_ready,
+            )
+        return self._contexts[plugin]
 
     async def close(self) -> None:
         await self.jobs.close()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from discord import app_commands
 
     from core.bot import RedLegionBot
+    from core.context import PluginContext
     from core.demo import DemoContext
     from core.events import GuildSnapshot, MemberEvent, VoiceStateEvent
     from core.plugin_spec import PluginSpec
@@ -45,8 +46,10 @@ def redlegion_cli(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 @hookspec
-async def redlegion_setup(bot: RedLegionBot) -> None:
-    """Called once the database is open and commands are registered: start background tasks."""
+async def redlegion_setup(bot: RedLegionBot, ctx: PluginContext[Any]) -> None:
+    """Called once the database is open and commands are registered: start background work
+    with `ctx.every` / `ctx.spawn` (stopped on close). `ctx` is this plugin's own context
+    (`core.context`); take only the arguments you use."""
 
 
 @hookspec

@@ -12,6 +12,10 @@ behind ("Future exception was never retrieved", seen as a random CI failure). A 
 loop is cancelled at once; a loop mid-round is told to stop after it and given `grace`
 seconds (a round over many guilds checks `bot.is_closed()` and ends early), then cancelled.
 
+Work that is not periodic (a watcher with its own timing, such as the UEX price sync) is
+`spawn`ed: a task kept referenced until it ends, its exception logged by name, cancelled on
+close.
+
 Each process runs the jobs of the guilds it serves (its shards'), so a job that walks
 `bot.guilds` runs once per guild across all processes.
 """
@@ -39,6 +43,7 @@ class Jobs:
         self._wait_until_ready = wait_until_ready
         self._loops: dict[str, tasks.Loop[Job]] = {}
         self._busy: set[str] = set()  # names of the loops running a round right now
+        self._spawned: set[asyncio.Task[Any]] = set()
 
     def every(self, seconds: float, job: Job, *, name: str) -> tasks.Loop[Job]:
         """Run `job` now (once the bot is ready) and then every `seconds`, until close.
@@ -63,6 +68,22 @@ class Jobs:
         loop.start()
         return loop
 
+    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run `work` in the background until it ends or the bot closes (it is cancelled then).
+
+        The task is kept referenced (asyncio holds only a weak one) and an exception it ends
+        with is logged with its name, not lost with the task.
+        """
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._spawned.add(task)
+        task.add_done_callback(self._ended)
+        return task
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        self._spawned.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=error)
+
     def _failed(self, name: str) -> Callable[..., Coroutine[Any, Any, None]]:
         async def failed(*args: Any) -> None:  # (the cog, if any, and) the exception
             log.error("background job %s stopped", name, exc_info=args[-1])
@@ -70,10 +91,16 @@ class Jobs:
         return failed
 
     def running(self) -> list[str]:
-        return [name for name, loop in self._loops.items() if loop.is_running()]
+        """Names of the loops and spawned tasks still running."""
+        loops = [name for name, loop in self._loops.items() if loop.is_running()]
+        return loops + sorted(t.get_name() for t in self._spawned if not t.done())
 
     async def close(self, grace: float | None = None) -> None:
-        """End every loop: sleeping ones at once, one mid-round after it (or `grace`)."""
+        """End every loop: sleeping ones at once, one mid-round after it (or `grace`); and
+        cancel every spawned task."""
+        spawned, self._spawned = set(self._spawned), set()
+        for spawned_task in spawned:
+            spawned_task.cancel()
         loops, self._loops = self._loops, {}
         finishing: list[asyncio.Task[None]] = []
         for name, loop in loops.items():
@@ -90,4 +117,4 @@ class Jobs:
             for task in late:
                 task.cancel()
         tasks_left = [t for loop in loops.values() if (t := loop.get_task()) is not None]
-        await asyncio.gather(*tasks_left, return_exceptions=True)
+        await asyncio.gather(*tasks_left, *spawned, return_exceptions=True)

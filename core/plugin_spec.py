@@ -22,3 +22,6 @@ class PluginSpec:
     #: whether the plugin is on in a guild that config says nothing about
     enabled_by_default: bool = True
     extra: dict[str, object] = field(default_factory=dict)
+    #: what the plugin offers plugins that depend on it (`PluginContext.service(name)`), e.g.
+    #: economy's balances and postings; the rest of the plugin is internal to it
+    service: object | None = None

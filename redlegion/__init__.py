@@ -2,7 +2,7 @@
 
 A plugin written as a separate package needs only this::
 
-    from redlegion import Guild, Level, PluginSpec, UserError, hookimpl, requires
+    from redlegion import Level, PluginContext, PluginSpec, UserError, hookimpl, requires
 
 Each name is core's own object (not a copy), so a plugin and the bot agree on it; what is not
 listed here is internal and may change without notice.
@@ -10,6 +10,7 @@ listed here is internal and may change without notice.
 
 from __future__ import annotations
 
+from core.context import PluginContext
 from core.errors import (
     InvalidInput,
     InvalidState,
@@ -34,6 +35,7 @@ __all__ = [
     "MemberRef",
     "NotFound",
     "PermissionDenied",
+    "PluginContext",
     "PluginSpec",
     "User",
     "UserError",

@@ -109,6 +109,33 @@ async def test_third_party_plugin_end_to_end(
         assert [(org.on.id, org.pilot_on.id)] == hello.HEARD
 
 
+async def test_a_plugin_reads_its_guild_setting_and_its_background_work_stops_on_close(
+    fake_discord: FakeDiscord, hello_plugins: PluginManager, hello_db: Database
+):
+    """The plugin's own context: its typed setting with the guild's override, a task it
+    spawned that starts after ready and is cancelled when the bot closes, and no service
+    of a plugin it did not declare in `depends`."""
+    from redlegion_hello import plugin as hello
+
+    hello.WAVES.clear()
+    org = build_org(fake_discord)
+    settings = make_settings(
+        {"hello": {"greeting": "Hi"}, "guilds": {str(org.on.id): {"hello": {"greeting": "Ahoy"}}}},
+        hello_plugins,
+    )
+    async with fake_discord.serve(), running_bot(fake_discord, settings, hello_plugins) as bot:
+        reply = await org.pilot_on.slash("hello say", text="o7")
+        assert reply.content == "Ahoy, o7! (1 greetings here)"
+        ctx = bot.context("hello")
+        assert ctx.settings().greeting == "Hi" and ctx.settings(org.on.id).greeting == "Ahoy"
+        assert await ctx.is_enabled(org.on.id)
+        assert "hello-wave" in bot.jobs.running() and hello.WAVES == ["ready"]
+        with pytest.raises(LookupError, match="'hello' does not depend on 'economy'"):
+            ctx.service("economy")
+    assert hello.WAVES == ["ready", "stopped"], "the spawned task is cancelled on close"
+    assert bot.jobs.running() == []
+
+
 async def test_admin_switches_a_plugin_at_runtime(
     fake_discord: FakeDiscord, hello_plugins: PluginManager, hello_db: Database
 ):

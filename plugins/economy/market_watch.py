@@ -18,13 +18,12 @@ from plugins.economy.market import holder_id, run_sync, sync_state
 from plugins.economy.settings import EconomySettings
 
 if TYPE_CHECKING:
-    from core.bot import RedLegionBot
+    from core.context import PluginContext
 
 log = logging.getLogger(__name__)
 
 # how often a process looks whether the sync is due (another may have done it), in seconds
 POLL_SECONDS = 60.0
-_tasks: set[asyncio.Task[None]] = set()
 
 
 async def tick(settings: EconomySettings, holder: str, now: datetime) -> float:
@@ -55,26 +54,23 @@ async def tick(settings: EconomySettings, holder: str, now: datetime) -> float:
     return max(1.0, min(POLL_SECONDS, interval, until_due))
 
 
-async def watch_forever(bot: RedLegionBot, settings: EconomySettings) -> None:
-    await bot.wait_until_ready()
+async def watch_forever(ctx: PluginContext[EconomySettings]) -> None:
+    """Sync when due, until the bot closes (its jobs cancel this task)."""
+    settings = ctx.settings()
+    await ctx.ready()
     holder = holder_id()
-    while not bot.is_closed():
+    while True:
         try:
-            wait = await tick(settings, holder, bot.clock.now())
+            wait = await tick(settings, holder, ctx.clock.now())
         except Exception:
             log.exception("economy: UEX sync check failed")
             wait = POLL_SECONDS
         await asyncio.sleep(wait)
 
 
-def start_sync(bot: RedLegionBot) -> asyncio.Task[None] | None:
-    settings: EconomySettings = bot.settings.plugin_settings("economy")
+def start_sync(ctx: PluginContext[EconomySettings]) -> asyncio.Task[None] | None:
+    """Start the UEX price sync in the background, unless it is off or this is the demo."""
     # the demo is promised to need no network
-    if not settings.uex_sync_minutes or bot.settings.source == "demo":
+    if not ctx.settings().uex_sync_minutes or ctx.demo:
         return None
-    task = asyncio.get_running_loop().create_task(
-        watch_forever(bot, settings), name="economy-uex-sync"
-    )
-    _tasks.add(task)  # keep a reference until it ends
-    task.add_done_callback(_tasks.discard)
-    return task
+    return ctx.spawn(watch_forever(ctx), name="economy-uex-sync")

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from core.hookspecs import hookimpl
 from core.plugin_spec import PluginSpec
+from plugins.economy.service import ECONOMY
 from plugins.economy.settings import EconomySettings
 
 if TYPE_CHECKING:
     from discord import app_commands
 
     from core.bot import RedLegionBot
+    from core.context import PluginContext
     from core.demo import DemoContext
     from core.web.attention import Attention
     from core.web.pages import Page
@@ -28,6 +30,7 @@ def redlegion_plugin() -> PluginSpec:
         models="plugins.economy.models",
         migrations="plugins.economy.migrations",
         settings=EconomySettings,
+        service=ECONOMY,
     )
 
 
@@ -39,10 +42,10 @@ def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group | app_c
 
 
 @hookimpl
-async def redlegion_setup(bot: RedLegionBot) -> None:
+async def redlegion_setup(ctx: PluginContext[EconomySettings]) -> None:
     from plugins.economy.market_watch import start_sync
 
-    start_sync(bot)
+    start_sync(ctx)
 
 
 @hookimpl

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from discord import app_commands
 
     from core.bot import RedLegionBot
+    from core.context import PluginContext
     from core.demo import DemoContext
     from core.web.attention import Attention
     from core.web.pages import Page
@@ -40,10 +41,10 @@ def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group]:
 
 
 @hookimpl
-async def redlegion_setup(bot: RedLegionBot) -> None:
+async def redlegion_setup(bot: RedLegionBot, ctx: PluginContext[LoansSettings]) -> None:
     from plugins.loans.watch import start_watch
 
-    start_watch(bot)
+    start_watch(bot, ctx)
 
 
 @hookimpl

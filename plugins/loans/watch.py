@@ -20,6 +20,8 @@ from plugins.loans.defaults import Closed, mark_announced, mark_overdue, unannou
 
 if TYPE_CHECKING:
     from core.bot import RedLegionBot
+    from core.context import PluginContext
+    from plugins.loans.settings import LoansSettings
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,7 @@ async def watch(bot: RedLegionBot) -> None:
             log.exception("loans: overdue check failed")
 
 
-def start_watch(bot: RedLegionBot) -> None:
-    interval = bot.settings.plugin_settings("loans").check_interval_minutes
+def start_watch(bot: RedLegionBot, ctx: PluginContext[LoansSettings]) -> None:
+    interval = ctx.settings().check_interval_minutes
     if interval:
-        bot.jobs.every(interval * 60, lambda: watch(bot), name="loans-overdue-watch")
+        ctx.every(interval * 60, lambda: watch(bot), name="loans-overdue-watch")

@@ -10,6 +10,8 @@ from plugins.mining.voice import heartbeat, tracker_for
 
 if TYPE_CHECKING:
     from core.bot import RedLegionBot
+    from core.context import PluginContext
+    from plugins.mining.settings import MiningSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,5 @@ async def beat(bot: RedLegionBot) -> None:
         log.exception("mining heartbeat failed")
 
 
-def start_heartbeat(bot: RedLegionBot) -> None:
-    interval = bot.settings.plugin_settings("mining").heartbeat_seconds
-    bot.jobs.every(interval, lambda: beat(bot), name="mining-heartbeat")
+def start_heartbeat(bot: RedLegionBot, ctx: PluginContext[MiningSettings]) -> None:
+    ctx.every(ctx.settings().heartbeat_seconds, lambda: beat(bot), name="mining-heartbeat")

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from discord import app_commands
 
     from core.bot import RedLegionBot
+    from core.context import PluginContext
     from core.demo import DemoContext
     from core.events import GuildSnapshot, VoiceStateEvent
     from core.web.pages import Page
@@ -40,7 +41,7 @@ def redlegion_app_commands(bot: RedLegionBot) -> list[app_commands.Group]:
 
 
 @hookimpl
-async def redlegion_setup(bot: RedLegionBot) -> None:
+async def redlegion_setup(bot: RedLegionBot, ctx: PluginContext[MiningSettings]) -> None:
     from plugins.mining.heartbeat import start_heartbeat
 
     def snapshot_of(guild_id: int) -> GuildSnapshot | None:
@@ -50,7 +51,7 @@ async def redlegion_setup(bot: RedLegionBot) -> None:
     # after a database outage, voice is reconciled against what the bot sees then
     tracker_for(bot).follow(snapshot_of, bot.is_closed)
     bot.changes.subscribe(tracker_for(bot).changed)
-    start_heartbeat(bot)
+    start_heartbeat(bot, ctx)
 
 
 @hookimpl

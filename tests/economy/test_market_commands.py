@@ -4,13 +4,15 @@ Discord stand-in and the UEX stand-in against the real bot."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 
+from core.clock import SystemClock
+from core.context import PluginContext
+from core.enablement import Enablement
+from core.jobs import Jobs
 from core.plugins import PluginManager
 from core.standin import running_bot
 from fakediscord import FakeDiscord
@@ -103,12 +105,23 @@ async def test_test_bots_never_reach_uex(db: Database):
 
 async def test_the_demo_never_reaches_uex():
     """`redlegion demo` promises no network: its bot starts no sync, whatever the config."""
-    settings = make_settings({"economy": {"uex_sync_minutes": 60}})
+    plugins = PluginManager(entry_point_group=None)
+    settings = make_settings({"economy": {"uex_sync_minutes": 60}}, plugins)
+    never = asyncio.Event()
+    jobs = Jobs(never.wait)
+    ctx: PluginContext[EconomySettings] = PluginContext(
+        "economy",
+        config=settings,
+        clock=SystemClock(),
+        jobs=jobs,
+        enablement=Enablement(settings, plugins),
+        services={},
+        ready=never.wait,
+    )
     settings.source = "demo"
-    assert start_sync(SimpleNamespace(settings=settings)) is None  # type: ignore[arg-type]
+    assert start_sync(ctx) is None and jobs.running() == []
     settings.source = "config.toml"
-    task = start_sync(SimpleNamespace(settings=settings))  # type: ignore[arg-type]
-    assert task is not None
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    task = start_sync(ctx)
+    assert task is not None and jobs.running() == ["economy-uex-sync"]
+    await jobs.close()
+    assert task.cancelled(), "the bot's close cancels the sync"

@@ -1,4 +1,5 @@
-"""A minimal third-party plugin: one model, its migrations, one command, one listener."""
+"""A minimal third-party plugin: one model, its migrations, a setting, one command, one
+listener and background work started through its `PluginContext`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,19 @@ import os
 
 import discord
 from discord import app_commands
+from pydantic import BaseModel
 
-from redlegion import PluginSpec, hookimpl
+from redlegion import PluginContext, PluginSpec, hookimpl
 from redlegion_hello.models import Greeting
 
 HEARD: list[tuple[int, int]] = []  # (guild, user) of voice events this plugin received
+WAVES: list[str] = []  # what the background task did: "ready", then "stopped" on close
+
+
+class HelloSettings(BaseModel):
+    """`[hello]` in the config, and `[guilds."ID".hello]` per guild."""
+
+    greeting: str = "Hello"
 
 
 @hookimpl
@@ -23,6 +32,7 @@ def redlegion_plugin() -> PluginSpec:
         description="Says hello",
         models="redlegion_hello.models",
         migrations="redlegion_hello.migrations",
+        settings=HelloSettings,
     )
 
 
@@ -32,12 +42,29 @@ class HelloGroup(app_commands.Group, name="hello", description="Greetings"):
         assert interaction.guild_id is not None
         await Greeting.create(guild_id=interaction.guild_id, user_id=interaction.user.id, text=text)
         count = await Greeting.filter(guild_id=interaction.guild_id).count()
-        await interaction.response.send_message(f"Hello, {text}! ({count} greetings here)")
+        ctx: PluginContext[HelloSettings] = interaction.client.context("hello")  # type: ignore[attr-defined]
+        greeting = ctx.settings(interaction.guild_id).greeting
+        await interaction.response.send_message(f"{greeting}, {text}! ({count} greetings here)")
 
 
 @hookimpl
 def redlegion_app_commands(bot: object) -> list[app_commands.Group]:
     return [HelloGroup()]
+
+
+@hookimpl
+async def redlegion_setup(ctx: PluginContext[HelloSettings]) -> None:
+    ctx.spawn(_wave(ctx), name="hello-wave")
+
+
+async def _wave(ctx: PluginContext[HelloSettings]) -> None:
+    """Background work: waits for ready, then until the bot closes (which cancels it)."""
+    await ctx.ready()
+    WAVES.append("ready")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        WAVES.append("stopped")
 
 
 @hookimpl
