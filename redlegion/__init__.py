@@ -24,6 +24,7 @@ from core.models import Guild, GuildMembership, User
 from core.money import CENT, cents, fmt, split, to_amount
 from core.permissions import Level, requires
 from core.plugin_spec import PluginSpec
+from core.runtime import Runtime, add_database_option
 
 __all__ = [
     "CENT",
@@ -37,8 +38,10 @@ __all__ = [
     "PermissionDenied",
     "PluginContext",
     "PluginSpec",
+    "Runtime",
     "User",
     "UserError",
+    "add_database_option",
     "cents",
     "fmt",
     "hookimpl",

@@ -230,3 +230,19 @@ def test_config_check_refuses_a_typo_with_a_suggestion(tmp_path: Path):
     assert result.stderr == (
         "error: config.toml: unknown key 'plugins.minnig'; did you mean 'mining'?\n"
     )
+
+
+def test_a_third_party_plugins_cli_command_runs_on_each_backend(tmp_path: Path, empty_db_url: str):
+    """The example plugin's `redlegion hello` (its `redlegion_cli` hook), as a user runs it."""
+    up = redlegion(
+        "db", "upgrade", "--database-url", empty_db_url, cwd=tmp_path, extra_path=[THIRDPARTY]
+    )
+    assert up.returncode == 0, up.stderr
+    assert "applying hello.0001_initial" in up.stdout
+    result = redlegion(
+        "hello", "--database-url", empty_db_url, cwd=tmp_path, extra_path=[THIRDPARTY]
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0 greeting(s)"
+    listed = redlegion("--help", cwd=tmp_path, extra_path=[THIRDPARTY])
+    assert "greetings: count them" in listed.stdout

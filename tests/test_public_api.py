@@ -8,7 +8,9 @@ import core.models
 import core.money
 import core.permissions
 import core.plugin_spec
+import core.runtime
 import redlegion
+from core.context import PluginContext
 
 
 def test_the_public_names_are_cores_own_objects() -> None:
@@ -23,8 +25,28 @@ def test_the_public_names_are_cores_own_objects() -> None:
     assert redlegion.User is core.models.User
     assert redlegion.to_amount is core.money.to_amount
     assert redlegion.split is core.money.split
+    assert redlegion.PluginContext is PluginContext
+    assert redlegion.Runtime is core.runtime.Runtime
+    assert redlegion.add_database_option is core.runtime.add_database_option
 
 
 def test_every_exported_name_exists() -> None:
     for name in redlegion.__all__:
         assert hasattr(redlegion, name), name
+
+
+def test_the_readme_shows_every_hook_with_its_arguments() -> None:
+    """The plugin guide's list of hooks is the hookspecs' own: a hook added, renamed or given
+    another argument fails here until the README says so."""
+    import inspect
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    shown = dict(re.findall(r"^(?:async )?(redlegion_\w+)\(([^)]*)\)", readme, re.MULTILINE))
+    specs = {
+        name: ", ".join(inspect.signature(fn).parameters)
+        for name, fn in inspect.getmembers(core.hookspecs, inspect.isfunction)
+        if name.startswith("redlegion_")
+    }
+    assert shown == specs

@@ -47,6 +47,7 @@ from plugins.mining.models import (
 )
 from plugins.mining.participants import Participant, participants
 from plugins.mining.sessions import NAME
+from plugins.mining.settings import MiningSettings
 from storage import sql
 
 ZERO = Decimal("0.00")
@@ -175,18 +176,18 @@ class Rules:
     min_minutes_to_qualify: int
 
     @classmethod
-    def of(cls, settings: object, mode: PayrollMode | str | None = None) -> Rules:
+    def of(cls, settings: MiningSettings, mode: PayrollMode | str | None = None) -> Rules:
         """The guild's mining settings, with the payroll mode optionally chosen per run."""
-        chosen = mode or settings.payroll_mode  # type: ignore[attr-defined]
+        chosen = mode or settings.payroll_mode
         try:
             chosen = PayrollMode(chosen)
         except ValueError:
             raise InvalidInput(f"Unknown payroll mode {mode!r}: use time or equal.") from None
         return cls(
             chosen,
-            Decimal(settings.org_cut_percent),  # type: ignore[attr-defined]
-            settings.min_session_seconds,  # type: ignore[attr-defined]
-            settings.min_minutes_to_qualify,  # type: ignore[attr-defined]
+            Decimal(settings.org_cut_percent),
+            settings.min_session_seconds,
+            settings.min_minutes_to_qualify,
         )
 
 
@@ -223,7 +224,12 @@ async def _figures(event: MiningEvent, rules: Rules, *, now: datetime) -> Payrol
 
 
 async def preview(
-    guild_id: int, event_id: int, *, settings: object, now: datetime, mode: str | None = None
+    guild_id: int,
+    event_id: int,
+    *,
+    settings: MiningSettings,
+    now: datetime,
+    mode: str | None = None,
 ) -> Payroll:
     """What a commit would pay now, writing nothing. A committed event shows what was paid."""
     event = await get_event(guild_id, event_id)
@@ -249,7 +255,12 @@ PAYOUT_COLUMNS = (
 
 
 async def commit_preview(
-    guild_id: int, event_id: int, *, settings: object, now: datetime, mode: str | None = None
+    guild_id: int,
+    event_id: int,
+    *,
+    settings: MiningSettings,
+    now: datetime,
+    mode: str | None = None,
 ) -> Payroll:
     """What `commit` would pay now, refused as `commit` would refuse it; writes nothing.
 
@@ -286,7 +297,7 @@ async def commit(
     guild_id: int,
     event_id: int,
     *,
-    settings: object,
+    settings: MiningSettings,
     at: datetime,
     actor_id: int | None = None,
     mode: str | None = None,

@@ -18,6 +18,7 @@ from plugins.mining.expenses import ExpenseLine, list_expenses
 from plugins.mining.models import EventStatus, MiningEvent
 from plugins.mining.participants import Participant, participants
 from plugins.mining.payroll import Payroll
+from plugins.mining.settings import MiningSettings
 from plugins.mining.yields import YieldLine, list_yields
 
 
@@ -39,13 +40,15 @@ class EventReport:
     adjustments: tuple[Adjustment, ...] = ()
 
 
-async def gather(guild_id: int, event_id: int, *, settings: object, now: datetime) -> EventReport:
+async def gather(
+    guild_id: int, event_id: int, *, settings: MiningSettings, now: datetime
+) -> EventReport:
     event = await get_event(guild_id, event_id)
     guild_name = await Guild.filter(id=guild_id).first().values_list("name", flat=True) or ""
     people = await participants(
         event,
         now=now,
-        min_session_seconds=settings.min_session_seconds,  # type: ignore[attr-defined]
+        min_session_seconds=settings.min_session_seconds,
     )
     payroll: Payroll | None = None
     note = ""

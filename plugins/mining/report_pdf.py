@@ -24,6 +24,7 @@ from clocks import utc
 from plugins.economy.pdf_look import RED, fit_axis, markup, money, nothing_to_show, table
 from plugins.mining.models import MiningEvent
 from plugins.mining.report import EventReport, gather
+from plugins.mining.settings import MiningSettings
 from plugins.mining.timeline import hms
 
 CHART_MAX = 40  # bars in the time chart; the longest stays first
@@ -301,7 +302,9 @@ def _expenses(report: EventReport, width: float, styles: StyleSheet1) -> KeepTog
     return KeepTogether([heading, table])
 
 
-async def event_pdf(guild_id: int, event_id: int, *, settings: object, now: datetime) -> bytes:
+async def event_pdf(
+    guild_id: int, event_id: int, *, settings: MiningSettings, now: datetime
+) -> bytes:
     """The event's PDF; marks the event `pdf_generated`."""
     report = await gather(guild_id, event_id, settings=settings, now=now)
     data = render(report)
@@ -318,7 +321,7 @@ async def write_event_report(
     event_id: int,
     out: Path,
     *,
-    settings: object,
+    settings: MiningSettings,
     now: datetime | None = None,
 ) -> int:
     """Write the PDF to a file; returns its size in bytes."""

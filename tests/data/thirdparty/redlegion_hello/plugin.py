@@ -3,15 +3,17 @@ listener and background work started through its `PluginContext`."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
+from typing import Any
 
 import discord
 from discord import app_commands
 from pydantic import BaseModel
 
-from redlegion import PluginContext, PluginSpec, hookimpl
+from redlegion import PluginContext, PluginSpec, Runtime, add_database_option, hookimpl
 from redlegion_hello.models import Greeting
 
 HEARD: list[tuple[int, int]] = []  # (guild, user) of voice events this plugin received
@@ -50,6 +52,22 @@ class HelloGroup(app_commands.Group, name="hello", description="Greetings"):
 @hookimpl
 def redlegion_app_commands(bot: object) -> list[app_commands.Group]:
     return [HelloGroup()]
+
+
+@hookimpl
+def redlegion_cli(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """`redlegion hello count [--guild ID]`: the greetings left, from the shell."""
+    count = subparsers.add_parser("hello", help="greetings: count them")
+    count.add_argument("--guild", type=int, help="only this server (guild) id")
+    add_database_option(count)
+    count.set_defaults(func=_count)
+
+
+async def _count(args: argparse.Namespace, runtime: Runtime) -> int:
+    async with runtime.open_database(args.database_url):
+        query = Greeting.all() if args.guild is None else Greeting.filter(guild_id=args.guild)
+        print(f"{await query.count()} greeting(s)")
+    return 0
 
 
 @hookimpl
