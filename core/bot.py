@@ -13,7 +13,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -192,7 +192,7 @@ class RedLegionBot(discord.Client):
         self.register_commands()
         await self.sync_commands()
         for name, setup in self.plugins.impls("redlegion_setup"):
-            await setup(bot=self, ctx=self.context(name))
+            await setup(bot=self, ctx=self.context(name))  # a failed setup stops the start
 
     def context(self, plugin: str) -> PluginContext[Any]:
         """`plugin`'s own context (`core.context`): its settings, the clock, background work
@@ -236,7 +236,7 @@ class RedLegionBot(discord.Client):
             if plugin not in self.plugins.plugins:  # left out with a dependency meanwhile
                 continue
             try:
-                commands = list(make(bot=self) or [])
+                commands = list(make(bot=self, ctx=self.context(plugin)) or [])
                 for command in commands:
                     key = _command_key(command)
                     if key in owners:
@@ -345,10 +345,19 @@ class RedLegionBot(discord.Client):
     async def _dispatch(self, hook_name: str, guild_id: int, **kwargs: Any) -> None:
         """Call a hook on the plugins enabled in this guild, in dependency order."""
         enabled = await self.enablement.enabled(guild_id)
-        caller = self.plugins.hook_for(hook_name, enabled)
-        # pluggy calls implementations last-registered first; run them in load order
-        for result in reversed(caller(bot=self, **kwargs)):
-            await _run_logged(result, hook_name, f"guild {guild_id}")
+        await self._each(hook_name, enabled, f"guild {guild_id}", **kwargs)
+
+    async def _each(
+        self, hook_name: str, plugins: Iterable[str], where: str, **kwargs: Any
+    ) -> None:
+        """Call `hook_name` on each of `plugins` that implements it, in load order, each with
+        the bot and its own context; a plugin's failure is logged and spares the others."""
+        wanted = set(plugins)
+        for name in self.plugins.names:
+            if name in wanted:
+                caller = self.plugins.hook_for(hook_name, (name,))
+                for result in caller(bot=self, ctx=self.context(name), **kwargs):
+                    await _run_logged(result, hook_name, where)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         await self._guild_available(guild)
@@ -411,16 +420,17 @@ class RedLegionBot(discord.Client):
             if not mine:
                 continue
             if plugin in batch_hook:
-                caller = self.plugins.hook_for("redlegion_guilds_available", [plugin])
-                for result in caller(bot=self, guilds=mine):
-                    await _run_logged(result, "redlegion_guilds_available", f"{len(mine)} guilds")
+                await self._each(
+                    "redlegion_guilds_available", (plugin,), f"{len(mine)} guilds", guilds=mine
+                )
                 continue
-            caller = self.plugins.hook_for("redlegion_guild_available", [plugin])
             for snapshot in mine:
-                for result in caller(bot=self, guild=snapshot):
-                    await _run_logged(
-                        result, "redlegion_guild_available", f"guild {snapshot.guild_id}"
-                    )
+                await self._each(
+                    "redlegion_guild_available",
+                    (plugin,),
+                    f"guild {snapshot.guild_id}",
+                    guild=snapshot,
+                )
 
     def snapshot(self, guild: discord.Guild, *, at: datetime | None = None) -> GuildSnapshot:
         in_voice = tuple(

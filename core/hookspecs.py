@@ -1,4 +1,6 @@
-"""What a plugin may do. Each hook is optional; a plugin implements the ones it needs.
+"""What a plugin may do. Each hook is optional; a plugin implements the ones it needs, and
+an implementation takes only the arguments it uses. A hook that runs inside the bot gets the
+bot (for Discord itself) and `ctx`, the plugin's own `core.context.PluginContext`.
 
 Event hooks are `async def` and core awaits them. Core calls an event hook only for plugins
 enabled in that event's guild, so a plugin never checks enablement itself.
@@ -35,7 +37,7 @@ def redlegion_plugin() -> PluginSpec:
 
 @hookspec
 def redlegion_app_commands(
-    bot: RedLegionBot,
+    bot: RedLegionBot, ctx: PluginContext[Any]
 ) -> list[app_commands.Group | app_commands.Command[Any, ..., Any]]:
     """Return the slash command groups (fresh instances) this plugin adds to the bot."""
 
@@ -53,7 +55,9 @@ async def redlegion_setup(bot: RedLegionBot, ctx: PluginContext[Any]) -> None:
 
 
 @hookspec
-async def redlegion_guild_available(bot: RedLegionBot, guild: GuildSnapshot) -> None:
+async def redlegion_guild_available(
+    bot: RedLegionBot, ctx: PluginContext[Any], guild: GuildSnapshot
+) -> None:
     """The bot is ready in a guild (start-up, reconnect or newly joined): reconcile state.
 
     Called once per guild for a plugin that does not implement `redlegion_guilds_available`.
@@ -61,7 +65,9 @@ async def redlegion_guild_available(bot: RedLegionBot, guild: GuildSnapshot) -> 
 
 
 @hookspec
-async def redlegion_guilds_available(bot: RedLegionBot, guilds: list[GuildSnapshot]) -> None:
+async def redlegion_guilds_available(
+    bot: RedLegionBot, ctx: PluginContext[Any], guilds: list[GuildSnapshot]
+) -> None:
     """The bot is ready in these guilds (a batch of start-up, or one guild joined later),
     the plugin on in each: reconcile their state in as few queries as the batch allows.
 
@@ -72,12 +78,16 @@ async def redlegion_guilds_available(bot: RedLegionBot, guilds: list[GuildSnapsh
 
 
 @hookspec
-async def redlegion_voice_state_update(bot: RedLegionBot, event: VoiceStateEvent) -> None:
+async def redlegion_voice_state_update(
+    bot: RedLegionBot, ctx: PluginContext[Any], event: VoiceStateEvent
+) -> None:
     """A member joined, left or moved between voice channels (events of a guild in order)."""
 
 
 @hookspec
-async def redlegion_member_update(bot: RedLegionBot, event: MemberEvent) -> None:
+async def redlegion_member_update(
+    bot: RedLegionBot, ctx: PluginContext[Any], event: MemberEvent
+) -> None:
     """A member joined the guild, changed (roles, name) or left it."""
 
 

@@ -65,6 +65,7 @@ class PluginManager:
             self.pm.trace.root.setwriter(log.debug)
             self.pm.enable_tracing()
         self.problems: list[PluginProblem] = []
+        self._subsets: dict[tuple[str, frozenset[str]], Any] = {}
         self._candidates: dict[str, LoadedPlugin] = {}
         for item in builtins:
             self._add(item, "built-in")
@@ -185,10 +186,18 @@ class PluginManager:
         return [p.spec.name for p in self.plugins.values() if name in p.spec.depends]
 
     def hook_for(self, hook_name: str, enabled: Iterable[str]) -> Any:
-        """A hook caller that reaches only the given plugins (those enabled in a guild)."""
-        keep = set(enabled)
-        skip = [p.module for n, p in self.plugins.items() if n not in keep]
-        return self.pm.subset_hook_caller(hook_name, remove_plugins=skip)
+        """A hook caller that reaches only the given plugins (those enabled in a guild).
+
+        Kept per hook and set of plugins: every voice event asks for one, and pluggy's subset
+        caller reads the hook's implementations at each call, so a plugin left out later is
+        not reached through a kept one either.
+        """
+        keep = frozenset(enabled)
+        key = (hook_name, keep)
+        if (caller := self._subsets.get(key)) is None:
+            skip = [p.module for n, p in self.plugins.items() if n not in keep]
+            caller = self._subsets[key] = self.pm.subset_hook_caller(hook_name, skip)
+        return caller
 
     def impls(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
         """(plugin name, call) for each plugin implementing `hook_name`, in load order.

@@ -118,6 +118,7 @@ async def test_a_plugin_reads_its_guild_setting_and_its_background_work_stops_on
     from redlegion_hello import plugin as hello
 
     hello.WAVES.clear()
+    hello.GREETED.clear()
     org = build_org(fake_discord)
     settings = make_settings(
         {"hello": {"greeting": "Hi"}, "guilds": {str(org.on.id): {"hello": {"greeting": "Ahoy"}}}},
@@ -130,6 +131,8 @@ async def test_a_plugin_reads_its_guild_setting_and_its_background_work_stops_on
         assert ctx.settings().greeting == "Hi" and ctx.settings(org.on.id).greeting == "Ahoy"
         assert await ctx.is_enabled(org.on.id)
         assert "hello-wave" in bot.jobs.running() and hello.WAVES == ["ready"]
+        await org.pilot_on.join(org.alpha_on)  # an event hook gets the plugin's context too
+        assert hello.GREETED == ["Ahoy"]
         with pytest.raises(LookupError, match="'hello' does not depend on 'economy'"):
             ctx.service("economy")
     assert hello.WAVES == ["ready", "stopped"], "the spawned task is cancelled on close"

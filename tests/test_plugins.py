@@ -101,7 +101,7 @@ def test_subset_hook_reaches_only_enabled_plugins():
         plugin("a", redlegion_member_update=listener("a")),
         plugin("b", redlegion_member_update=listener("b")),
     )
-    pm.hook_for("redlegion_member_update", ["b"])(bot=None, event=None)
+    pm.hook_for("redlegion_member_update", ["b"])(bot=None, ctx=None, event=None)
     assert heard == ["b"]
 
 

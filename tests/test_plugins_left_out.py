@@ -89,7 +89,7 @@ def test_leave_out_takes_dependents_and_their_hooks_along():
         ("a", "its commands clash"),
         ("b", "depends on 'a', which was left out"),
     ]
-    pm.pm.hook.redlegion_member_update(bot=None, event=None)
+    pm.pm.hook.redlegion_member_update(bot=None, ctx=None, event=None)
     assert heard == ["c"]
 
 

@@ -17,6 +17,7 @@ from redlegion import PluginContext, PluginSpec, Runtime, add_database_option, h
 from redlegion_hello.models import Greeting
 
 HEARD: list[tuple[int, int]] = []  # (guild, user) of voice events this plugin received
+GREETED: list[str] = []  # the guild's greeting, as each voice event's context gave it
 WAVES: list[str] = []  # what the background task did: "ready", then "stopped" on close
 
 
@@ -86,8 +87,10 @@ async def _wave(ctx: PluginContext[HelloSettings]) -> None:
 
 
 @hookimpl
-async def redlegion_voice_state_update(bot: object, event: object) -> None:
-    HEARD.append((event.guild_id, event.user_id))  # type: ignore[attr-defined]
+async def redlegion_voice_state_update(ctx: PluginContext[HelloSettings], event: object) -> None:
+    guild_id = event.guild_id  # type: ignore[attr-defined]
+    HEARD.append((guild_id, event.user_id))  # type: ignore[attr-defined]
+    GREETED.append(ctx.settings(guild_id).greeting)
 
 
 @hookimpl
