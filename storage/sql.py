@@ -157,27 +157,44 @@ async def execute_in_order(statements: Sequence[tuple[str, Sequence[Any]]]) -> i
 
 
 @cache
-def _select_sql(model: type[Model], where: str, lock: bool) -> str:
-    columns = ", ".join(f'"{column}"' for column in model._meta.db_fields)
-    return f'SELECT {columns} FROM "{model._meta.db_table}" WHERE {where} LIMIT 1' + (
-        " FOR UPDATE" if lock else ""
-    )
+def _select_sql(
+    model: type[Model], where: str, lock: bool, join: str, extra: tuple[tuple[str, str], ...]
+) -> str:
+    table = model._meta.db_table
+    columns = [f'"{table}"."{column}"' for column in model._meta.db_fields]
+    columns += [expression for _, expression in extra]
+    text = f'SELECT {", ".join(columns)} FROM "{table}" {join} WHERE {where} LIMIT 1'
+    return text + (f' FOR UPDATE OF "{table}"' if lock else "")
 
 
 async def first_model(
-    model: type[M], where: str, params: Sequence[Any], *, lock: bool = False
+    model: type[M],
+    where: str,
+    params: Sequence[Any],
+    *,
+    lock: bool = False,
+    join: str = "",
+    extra: tuple[tuple[str, str], ...] = (),
 ) -> M | None:
     """The first `model` row matching `where` (PostgreSQL spelling), as a model object, or None.
 
     The same object a Tortoise query returns (each column converted by its field), without
     building the query: the SELECT is written once per model and condition. `lock` takes the
-    row lock inside a transaction (`FOR UPDATE`; SQLite's one writer needs none).
+    row lock inside a transaction (`FOR UPDATE`; SQLite's one writer needs none). `join` adds
+    tables (name the model's columns as `"table".column` in `where`), and `extra` more
+    columns, each `(attribute, SQL expression)`, set on the object as an annotation would be.
     """
-    rows = await fetch(_select_sql(model, where, lock and dialect().postgres), params)
+    text = _select_sql(model, where, lock and dialect().postgres, join, extra)
+    rows = await fetch(text, params)
     if not rows:
         return None
+    fields = model._meta.db_fields
+    row = rows[0]
     # Tortoise's own constructor of a row it read (what its executor calls)
-    return model._init_from_db(**dict(zip(model._meta.db_fields, rows[0], strict=True)))
+    found = model._init_from_db(**dict(zip(fields, row[: len(fields)], strict=True)))
+    for (attribute, _), value in zip(extra, row[len(fields) :], strict=True):
+        setattr(found, attribute, value)
+    return found
 
 
 def _chunks(rows: Sequence[Sequence[Any]], width: int) -> Iterable[Sequence[Sequence[Any]]]:

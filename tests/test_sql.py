@@ -227,4 +227,4 @@ async def test_first_model_with_a_lock_takes_the_row_lock_on_postgres(db: Databa
             guild = await sql.first_model(Guild, "id = $1", [1], lock=True)
         assert guild is not None and guild.name == "One"
     # PostgreSQL takes the row lock; SQLite's single writer needs none, so it is left out
-    assert q[-1].rstrip().endswith("LIMIT 1 FOR UPDATE") is (sql.dialect().postgres)
+    assert q[-1].rstrip().endswith('LIMIT 1 FOR UPDATE OF "guilds"') is (sql.dialect().postgres)

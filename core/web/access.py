@@ -9,6 +9,7 @@ from core.config import Settings
 from core.errors import NotFound
 from core.models import GuildMembership
 from core.permissions import Level, level_from, level_of
+from storage import sql
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,26 @@ async def access(settings: Settings, user_id: int, guild_id: int) -> GuildAccess
     One query on every page: the membership, the guild's name and the guild's role mapping
     (one row per mapped role, a handful), for `level_from`, the rule slash commands use too.
     """
-    rows = await GuildMembership.filter(
-        user_id=user_id, guild_id=guild_id, is_active=True
-    ).values_list(
-        "guild__name",
-        "role_ids",
-        "is_guild_admin",
-        "guild__role_levels__role_id",
-        "guild__role_levels__level",
-    )
+    rows = await sql.fetch(_ACCESS, [user_id, guild_id])
     if not rows:
         raise NotFound("There is no such server here.")
     name, role_ids, admin = rows[0][:3]
     mapping = [(role, level) for *_, role, level in rows if role is not None]
-    level = level_from(settings, guild_id, role_ids or [], mapping, is_guild_admin=admin)
+    level = level_from(
+        settings, guild_id, _ROLE_IDS.to_python_value(role_ids) or [], mapping,
+        is_guild_admin=bool(admin),
+    )  # fmt: skip
     return GuildAccess(guild_id, name, level)
+
+
+# by hand (storage.sql): every page asks, and building this join with Tortoise cost more than
+# running it
+_ACCESS = """
+SELECT g.name, m.role_ids, m.is_guild_admin, r.role_id, r.level
+FROM guild_memberships m
+JOIN guilds g ON g.id = m.guild_id
+LEFT JOIN guild_role_levels r ON r.guild_id = m.guild_id
+WHERE m.user_id = $1 AND m.guild_id = $2 AND m.is_active = TRUE
+"""
+# the membership's role ids as the driver gives them (JSON text), read as Tortoise reads them
+_ROLE_IDS = GuildMembership._meta.fields_map["role_ids"]

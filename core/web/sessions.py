@@ -12,19 +12,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise.expressions import RawSQL
-
 from core.clock import Clock
 from core.models import WebSession
 from core.names import plain_name
+from storage import sql
 
 COOKIE = "redlegion_session"
 
 
-def _of_user(column: str) -> RawSQL:
-    """A column of the session's user, read in the session's own query (every page reads
-    the session and shows who is signed in: one query, not two)."""
-    return RawSQL(f"(SELECT u.{column} FROM users u WHERE u.id = web_sessions.user_id)")
+# the session's user's names, read in the session's own query (every page reads the session
+# and shows who is signed in: one query, not two)
+_USER_NAMES = (("user_display_name", "u.display_name"), ("user_username", "u.username"))
 
 
 # a session that has not signed in yet (it only carries the OAuth2 state) lives this long
@@ -47,12 +45,12 @@ class Sessions:
         """The live session of this cookie, or None (unknown, forged or expired: all alike)."""
         if not cookie or len(cookie) > 64:
             return None
-        session = (
-            await WebSession.filter(id=self.key(cookie))
-            .annotate(
-                user_display_name=_of_user("display_name"), user_username=_of_user("username")
-            )
-            .first()
+        session = await sql.first_model(
+            WebSession,
+            "web_sessions.id = $1",
+            [self.key(cookie)],
+            join="LEFT JOIN users u ON u.id = web_sessions.user_id",
+            extra=_USER_NAMES,
         )
         if session is None:
             return None
