@@ -114,16 +114,31 @@ class ServerClock:
 
     def __init__(self) -> None:
         self.last = 0.0
+        self.rendering = 0.0  # of that, the time spent rendering templates
 
     @web.middleware
     async def middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         started = time.perf_counter()
+        self.rendering = 0.0
         try:
             return await handler(request)
         finally:
             self.last = time.perf_counter() - started
+
+    def watch_rendering(self, portal: Portal) -> None:
+        """Time the portal's template rendering too (what part of the server time it is)."""
+        render = portal.render
+
+        def timed(*args: Any, **kwargs: Any) -> web.Response:
+            started = time.perf_counter()
+            try:
+                return render(*args, **kwargs)
+            finally:
+                self.rendering += time.perf_counter() - started
+
+        portal.render = timed  # type: ignore[method-assign]
 
 
 @dataclass
@@ -137,7 +152,8 @@ class Site:
     timer: ServerClock
 
     async def get(self, path: str) -> tuple[float, float, bytes]:
-        """(server time, round trip, body) of one GET, which must answer 200."""
+        """(server time, round trip, body) of one GET, which must answer 200; the server's
+        rendering time is `timer.rendering` after it."""
         started = time.perf_counter()
         async with self.http.get(self.base + path, allow_redirects=False) as resp:
             body = await resp.read()
@@ -208,7 +224,9 @@ class Portal_:
         )
         await set_role_level(guild.id, role.id, Level.TREASURER)
         timer = ServerClock()
-        app = Portal(settings, plugins, clock=self.clock).app()
+        portal = Portal(settings, plugins, clock=self.clock)
+        timer.watch_rendering(portal)
+        app = portal.app()
         app.middlewares.insert(0, timer.middleware)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -355,6 +373,7 @@ class Figures:
     what: str
     size: int
     server: float  # median server time of the request
+    rendering: float  # median time of that spent rendering templates (0 for JSON)
     trip: float  # median round trip seen by the client (loopback)
     direct: float  # median time of the same service calls, made directly
     http_queries: int
@@ -383,10 +402,11 @@ async def measure(
         shown = await direct()
     direct_queries = len(q)
     check(body, shown)
-    servers, trips, directs = [], [], []
+    servers, renders, trips, directs = [], [], [], []
     for _ in range(rounds):
         server, trip, _ = await site.get(path)
         servers.append(server)
+        renders.append(site.timer.rendering)
         trips.append(trip)
         started = time.perf_counter()
         await direct()
@@ -395,6 +415,7 @@ async def measure(
         what,
         size,
         statistics.median(servers),
+        statistics.median(renders),
         statistics.median(trips),
         statistics.median(directs),
         http_queries,
@@ -540,7 +561,8 @@ def verdict(ratio: float, target: float = 1.5) -> str:
 def line(kind: str, f: Figures) -> str:
     return (
         f"{kind:<8} {f.what:<18} {f.size:>6,}: server {f.server * 1000:7.2f} ms "
-        f"({f.http_queries} queries, {f.body / 1024:.0f} KiB; round trip {f.trip * 1000:.2f} ms), "
+        f"({f.http_queries} queries, {f.body / 1024:.0f} KiB, "
+        f"rendering {f.rendering * 1000:.2f} ms; round trip {f.trip * 1000:.2f} ms), "
         f"direct {f.direct * 1000:7.2f} ms ({f.direct_queries} queries) → "
         f"{verdict(f.server / f.direct)}"
     )

@@ -109,7 +109,8 @@ def test_portal_bench_prints_its_figures(kind: str):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     figure = (
-        r"server +[\d.]+ ms \((\d+) queries, \d+ KiB; round trip [\d.]+ ms\), "
+        r"server +[\d.]+ ms \((\d+) queries, \d+ KiB, rendering [\d.]+ ms; "
+        r"round trip [\d.]+ ms\), "
         r"direct +[\d.]+ ms \((\d+) queries\) → [\d.]+× \(target ≤ 1\.50×\) (OK|MISSED)$"
     )
     pages = [
