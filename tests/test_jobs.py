@@ -95,3 +95,32 @@ async def test_close_lets_a_round_in_progress_finish_and_cancels_one_past_grace(
     await jobs.close(grace=0.05)
     assert finished == ["short"] and loop.time() - began < 1, "cancelled after the grace"
     assert jobs.running() == []
+
+
+async def test_a_spawned_task_is_listed_logged_by_name_when_it_fails_and_cancelled_on_close(
+    caplog,
+):
+    async def ready() -> None:
+        return None
+
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    stopped: list[str] = []
+
+    async def forever() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.append("forever")
+
+    jobs = Jobs(ready)
+    with caplog.at_level(logging.ERROR, logger="core.jobs"):
+        failing = jobs.spawn(broken(), name="broken-task")
+        lasting = jobs.spawn(forever(), name="lasting-task")
+        await asyncio.sleep(0.01)
+    assert failing.done() and jobs.running() == ["lasting-task"]
+    [record] = [r for r in caplog.records if "broken-task" in r.getMessage()]
+    assert record.exc_info is not None and "boom" in str(record.exc_info[1])
+    await jobs.close()
+    assert lasting.cancelled() and stopped == ["forever"] and jobs.running() == []

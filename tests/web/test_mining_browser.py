@@ -47,6 +47,10 @@ async def test_a_treasurer_commits_payroll_after_confirming(mining, page_as, scr
     await page.get_by_role("button", name="Confirm: commit this payroll").click()
     await page.get_by_text("committed: 2 payout(s) owed").wait_for()
     await screenshot(page, "mining-event-committed-desktop")
+    await page.set_viewport_size({"width": 390, "height": 900})
+    await screenshot(page, "mining-event-committed-phone")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 391
+    await page.set_viewport_size({"width": 1280, "height": 900})
     # one row's own button (the rows share one form, each button sends its member)
     row_buttons = page.get_by_role("button", name=re.compile(r"^Mark .+'s payout paid$"))
     await row_buttons.first.click()
