@@ -16,9 +16,9 @@ a treasurer through the Discord stand-in's OAuth2 flow, as tests/web/conftest.py
 
 Each request's server time (an outermost middleware: every portal middleware, the handler,
 rendering) against the same service calls the handler makes, called directly in the same
-process (what the web layer adds), alternated ABAB, medians of `--rounds`. The statements each
-sends are counted (`storage/querycount.py`) at both sizes: a page's count must not grow with
-its rows. Target: server ≤ 1.5× direct.
+process (what the web layer adds), alternated ABAB, medians of `--rounds` x 10 pairs. The
+statements each sends are counted (`storage/querycount.py`) at both sizes: a page's count must
+not grow with its rows. Target: server ≤ 1.5× direct.
 
 Each backend gets a database of its own (a temp file; `CREATE DATABASE` on the server), dropped
 at the end. bench/README.md says why each baseline is the honest one.
@@ -381,6 +381,11 @@ class Figures:
     body: int  # bytes
 
 
+# a request takes milliseconds, and one slow one on a shared machine moves a median of a few:
+# each round is this many request and direct-call pairs
+SAMPLES_PER_ROUND = 10
+
+
 async def measure(
     site: Site,
     what: str,
@@ -403,7 +408,7 @@ async def measure(
     direct_queries = len(q)
     check(body, shown)
     servers, renders, trips, directs = [], [], [], []
-    for _ in range(rounds):
+    for _ in range(rounds * SAMPLES_PER_ROUND):
         server, trip, _ = await site.get(path)
         servers.append(server)
         renders.append(site.timer.rendering)
@@ -589,7 +594,12 @@ async def run_backend(kind: str, args: argparse.Namespace, tmp: Path) -> list[st
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="repetitions (median is shown)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help=f"repetitions of {SAMPLES_PER_ROUND} timed pairs each (median is shown)",
+    )
     parser.add_argument("--participants", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--entries", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument(

@@ -99,6 +99,9 @@ def fmt_money(value: Decimal | int | str | None) -> str:
     return "—" if value is None else money.fmt(Decimal(value))
 
 
+CORE_FILTERS: dict[str, Callable[[Any], str]] = {"money": fmt_money, "dt": fmt_dt}
+
+
 class Portal:
     """One portal: settings, plugins, the clock, sessions; `app()` builds the aiohttp app."""
 
@@ -130,9 +133,6 @@ class Portal:
                 loaders.append(jinja2.FileSystemLoader(folder / "templates"))
             if (folder / "static").is_dir():
                 self.static_dirs[name] = folder / "static"
-        for name, pages in plugins.impls("redlegion_web_pages"):
-            self.pages[name] = list(pages() or [])
-        self.pages[CORE_APP] = admin.pages()  # core's pages: in every guild
         self.templates = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,
@@ -140,9 +140,33 @@ class Portal:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.templates.globals.update(
-            money=fmt_money, dt=fmt_dt, Level=Level, static=lambda path: f"/static/{path}"
-        )
+        self.templates.globals.update(Level=Level, static=lambda path: f"/static/{path}")
+        self.templates.filters.update(CORE_FILTERS)
+        refused = self._add_filters(plugins)
+        for name, pages in plugins.impls("redlegion_web_pages"):
+            if name not in refused:
+                self.pages[name] = list(pages() or [])
+        self.pages[CORE_APP] = admin.pages()  # core's pages: in every guild
+
+    def _add_filters(self, plugins: PluginManager) -> set[str]:
+        """Each plugin's template filters; the plugins whose filter names were taken."""
+        refused: set[str] = set()
+        owners = dict.fromkeys(self.templates.filters, "Jinja or core")
+        for name, filters in plugins.impls("redlegion_web_filters"):
+            mine = dict(filters() or {})
+            taken = sorted(key for key in mine if key in owners)
+            if taken:
+                log.error(
+                    "plugin %s gets no portal pages: its template filter %s is already %s's",
+                    name,
+                    ", ".join(repr(key) for key in taken),
+                    owners[taken[0]],
+                )
+                refused.add(name)
+                continue
+            owners.update(dict.fromkeys(mine, name))
+            self.templates.filters.update(mine)
+        return refused
 
     # -- rendering ---------------------------------------------------------------------------
 

@@ -197,7 +197,6 @@ async def event_page(req: PageRequest) -> web.StreamResponse:
         payouts=(await payroll.payouts(req.guild_id, event.id) if event.payroll_processed else []),
         members=await members.member_names(req.guild_id) if officer else [],
         kinds=expenses.KINDS,
-        hms=hms,
         EventStatus=EventStatus,
     )
 
@@ -340,7 +339,7 @@ async def live_page(req: PageRequest) -> web.StreamResponse:
     """Who is in which channel now; `static/live.js` refreshes it from `live.json`."""
     view = await _live(req)
     return req.render(
-        "mining/live.html", view=view, event=view.event, label=events.label(view.event), hms=hms
+        "mining/live.html", view=view, event=view.event, label=events.label(view.event)
     )
 
 
@@ -404,7 +403,6 @@ async def payroll_page(req: PageRequest) -> web.StreamResponse:
         mode=result.mode.value,
         modes=[m.value for m in PayrollMode],
         confirming=False,
-        hms=hms,
     )
 
 
@@ -424,7 +422,6 @@ async def payroll_confirm(req: PageRequest) -> web.StreamResponse:
         mode=result.mode.value,
         modes=[m.value for m in PayrollMode],
         confirming=True,
-        hms=hms,
     )
 
 
@@ -519,7 +516,7 @@ async def remove_channel(req: PageRequest) -> web.StreamResponse:
 
 async def my_payouts(req: PageRequest) -> web.StreamResponse:
     found = await payroll.member_payouts(req.guild_id, req.user_id, limit=LIST_LIMIT)
-    return req.render("mining/payouts.html", payouts=found, hms=hms)
+    return req.render("mining/payouts.html", payouts=found)
 
 
 async def attention_items(guild_id: int, level: Level) -> list[attention.Item]:

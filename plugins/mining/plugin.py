@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any
 from core.hookspecs import hookimpl
 from core.plugin_spec import PluginSpec
 from plugins.mining.settings import MiningSettings
+from plugins.mining.timeline import hms
 from plugins.mining.voice import tracker_for
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from discord import app_commands
 
     from core.bot import RedLegionBot
@@ -69,6 +72,11 @@ def redlegion_web_pages() -> list[Page]:
     from plugins.mining.pages import pages
 
     return pages()
+
+
+@hookimpl
+def redlegion_web_filters() -> dict[str, Callable[[Any], str]]:
+    return {"hms": hms}
 
 
 @hookimpl
