@@ -455,12 +455,11 @@ async def bench_event_pages(site: Site, sizes: list[int], rounds: int) -> list[F
             )
             return (
                 view,
+                await payroll.payouts(guild, event_id),
                 await yields.list_yields(guild, event_id),
                 await expenses.list_expenses(guild, event_id),
                 await adjustments.adjustments(guild, event_id),
-                await payroll.payouts(guild, event_id),
-                await members.member_names(guild),
-            )
+            )  # no member list: its forms are gone once payroll is committed
 
         view = await events.show_event(guild, event_id, now=now)
         assert len(view.participants) == size

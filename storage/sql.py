@@ -49,6 +49,7 @@ _PARAM = re.compile(r"\$(\d+)")
 _CAST = re.compile(r"::[a-z_]+")
 _GREATEST = re.compile(r"\bGREATEST\(")
 _LEAST = re.compile(r"\bLEAST\(")
+_STRING_AGG = re.compile(r"\bstring_agg\(")
 _WRITES = ("INSERT", "UPDATE", "DELETE")
 
 M = TypeVar("M", bound=Model)
@@ -82,6 +83,7 @@ class Dialect:
 def _sqlite(sql: str) -> str:
     sql = _PARAM.sub(r"?\1", sql)
     sql = _CAST.sub("", sql)
+    sql = _STRING_AGG.sub("group_concat(", sql)  # (text, separator) in both
     return _LEAST.sub("MIN(", _GREATEST.sub("MAX(", sql))
 
 

@@ -143,3 +143,12 @@ def test_split_is_the_exact_largest_remainder(total: Decimal, weights: list[int 
     parts = split(total, weights)
     assert parts == largest_remainder(total, weights)
     assert all(part == part.quantize(Decimal("0.01")) for part in parts)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("2.345", "2.35"), ("-2.345", "-2.35"), ("0.125", "0.13"), ("1234567.5", "1,234,567.50")],
+)
+def test_fmt_rounds_half_up_to_the_cent(value: str, shown: str):
+    # half up, as `cents` rounds everywhere else (a format spec alone would round half even)
+    assert fmt(Decimal(value)) == f"{shown} aUEC"

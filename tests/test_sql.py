@@ -20,11 +20,25 @@ CENT = Decimal("0.01")
 
 
 def test_sqlite_spelling_of_a_postgres_statement():
-    text = "SELECT GREATEST($1::timestamptz, x), LEAST($12, y) FROM t WHERE a = $2"
+    text = (
+        "SELECT GREATEST($1::timestamptz, x), LEAST($12, y), string_agg(z::text, ',') "
+        "FROM t WHERE a = $2"
+    )
     assert sql.Dialect("postgres").render(text) == text
     assert sql.Dialect("sqlite").render(text) == (
-        "SELECT MAX(?1, x), MIN(?12, y) FROM t WHERE a = ?2"
+        "SELECT MAX(?1, x), MIN(?12, y), group_concat(z, ',') FROM t WHERE a = ?2"
     )
+
+
+async def test_string_agg_joins_text_on_both_backends(db: Database):
+    await sql.insert_rows("users", ("id", "username", "created_at", "updated_at"), [
+        (7, "a", T0, T0), (8, "b", T0, T0),
+    ])  # fmt: skip
+    rows = await sql.fetch(
+        "SELECT string_agg(id::text || ':' || username, ',') FROM users WHERE id IN ($1, $2)",
+        [7, 8],
+    )
+    assert sorted(rows[0][0].split(",")) == ["7:a", "8:b"]
 
 
 async def users(ids: range) -> list[tuple[int, str]]:

@@ -96,10 +96,21 @@ def fmt_dt(value: datetime | None) -> str:
 
 
 def fmt_money(value: Decimal | int | str | None) -> str:
-    return "—" if value is None else money.fmt(Decimal(value))
+    if value is None:
+        return "—"
+    return money.fmt(value if type(value) is Decimal else Decimal(value))
 
 
 CORE_FILTERS: dict[str, Callable[[Any], str]] = {"money": fmt_money, "dt": fmt_dt}
+
+
+def _guild_in_path(request: web.Request) -> int | None:
+    """The guild id of a `/g/{guild_id}/...` path; None elsewhere, and for an id no guild
+    can have (beyond BIGINT: the database would refuse it rather than find nothing)."""
+    text = request.match_info.get("guild_id")
+    if text is None or not text.isdigit() or int(text) >= 2**63:
+        return None
+    return int(text)
 
 
 class Portal:
@@ -271,7 +282,9 @@ class Portal:
         """Loads the signed-in session (if any); every POST must carry its CSRF token."""
         if request.path.startswith("/static/"):
             return await handler(request)
-        session = await self.sessions.get(request.cookies.get(COOKIE))
+        session = await self.sessions.get(
+            request.cookies.get(COOKIE), guild_id=_guild_in_path(request)
+        )
         request[SESSION] = session
         if session is not None and session.user_id is not None:
             request[USER] = {"id": session.user_id, "name": self.sessions.user_name(session)}
@@ -375,11 +388,12 @@ class Portal:
 
     # -- guild pages -------------------------------------------------------------------------
 
-    async def _guild(self, request: web.Request, user_id: int) -> access.GuildAccess:
-        guild_id = int(request.match_info["guild_id"])
-        if guild_id >= 2**63:
+    def _guild(self, request: web.Request) -> access.GuildAccess:
+        """The signed-in user's access to the path's guild, read with their session."""
+        guild_id = _guild_in_path(request)
+        if guild_id is None:
             raise NotFound("There is no such server here.")
-        return await access.access(self.settings, user_id, guild_id)
+        return access.from_session(self.settings, request[SESSION], guild_id)
 
     async def _nav(self, guild: access.GuildAccess) -> tuple[list[str], list[dict[str, Any]]]:
         enabled = await self.enablement.enabled(guild.guild_id)
@@ -402,7 +416,7 @@ class Portal:
     async def guild_home(self, request: web.Request) -> web.StreamResponse:
         session = self._signed_in(request)
         assert session.user_id is not None
-        guild = await self._guild(request, session.user_id)
+        guild = self._guild(request)
         enabled, nav = await self._nav(guild)
         attention = await gather(
             self.plugins,
@@ -425,7 +439,7 @@ class Portal:
         async def handle(request: web.Request) -> web.StreamResponse:
             session = self._signed_in(request)
             assert session.user_id is not None
-            guild = await self._guild(request, session.user_id)
+            guild = self._guild(request)
             enabled, nav = await self._nav(guild)
             if plugin not in enabled and plugin != CORE_APP:
                 raise NotFound(f"The {plugin} plugin is off in this server.")

@@ -15,6 +15,7 @@ from datetime import timedelta
 from core.clock import Clock
 from core.models import WebSession
 from core.names import plain_name
+from core.web.access import WITH_SESSION
 from storage import sql
 
 COOKIE = "redlegion_session"
@@ -22,6 +23,7 @@ COOKIE = "redlegion_session"
 
 # the session's user's names, read in the session's own query (every page reads the session
 # and shows who is signed in: one query, not two)
+_USERS = "LEFT JOIN users u ON u.id = web_sessions.user_id"
 _USER_NAMES = (("user_display_name", "u.display_name"), ("user_username", "u.username"))
 
 
@@ -41,16 +43,19 @@ class Sessions:
             return hmac.new(self.secret, cookie.encode(), hashlib.sha256).hexdigest()
         return hashlib.sha256(cookie.encode()).hexdigest()
 
-    async def get(self, cookie: str | None) -> WebSession | None:
-        """The live session of this cookie, or None (unknown, forged or expired: all alike)."""
+    async def get(self, cookie: str | None, *, guild_id: int | None = None) -> WebSession | None:
+        """The live session of this cookie, or None (unknown, forged or expired: all alike).
+
+        With `guild_id`, the same statement reads the user's access to that guild, for
+        `access.from_session`."""
         if not cookie or len(cookie) > 64:
             return None
+        join, extra, params = _USERS, _USER_NAMES, [self.key(cookie)]
+        if guild_id is not None:
+            join, extra = f"{join} {WITH_SESSION[0]}", extra + WITH_SESSION[1]
+            params.append(guild_id)
         session = await sql.first_model(
-            WebSession,
-            "web_sessions.id = $1",
-            [self.key(cookie)],
-            join="LEFT JOIN users u ON u.id = web_sessions.user_id",
-            extra=_USER_NAMES,
+            WebSession, "web_sessions.id = $1", params, join=join, extra=extra
         )
         if session is None:
             return None

@@ -9,6 +9,7 @@ data as it was).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -29,8 +30,9 @@ from plugins.mining import (
     report_pdf,
     yields,
 )
-from plugins.mining.models import EventStatus, PayrollMode
+from plugins.mining.models import EventStatus, PayoutStatus, PayrollMode
 from plugins.mining.monitor import LiveView, live_view
+from plugins.mining.participants import Participant
 from plugins.mining.settings import MiningSettings
 from plugins.mining.timeline import hms
 
@@ -186,19 +188,40 @@ async def event_page(req: PageRequest) -> web.StreamResponse:
     )
     event = view.event
     officer = req.level >= Level.OFFICER
+    # an officer may still add and remove yields and expenses, and set times (forms that pick
+    # a member): until payroll is committed
+    editable = (
+        officer
+        and event.status in (EventStatus.ACTIVE, EventStatus.COMPLETED)
+        and not event.payroll_processed
+    )
+    paid = await payroll.payouts(req.guild_id, event.id) if event.payroll_processed else []
     return req.render(
         "mining/event.html",
         event=event,
         label=events.label(event),
-        participants=view.participants,
+        rows=_with_payouts(view.participants, paid),
         yields=await yields.list_yields(req.guild_id, event.id),
         expenses=await expenses.list_expenses(req.guild_id, event.id) if officer else [],
         changes=await adjustments.adjustments(req.guild_id, event.id) if officer else [],
-        payouts=(await payroll.payouts(req.guild_id, event.id) if event.payroll_processed else []),
-        members=await members.member_names(req.guild_id) if officer else [],
+        owed=any(p.status == PayoutStatus.OWED for p in paid),
+        members=await members.member_names(req.guild_id) if editable else [],
+        editable=editable,
         kinds=expenses.KINDS,
         EventStatus=EventStatus,
     )
+
+
+def _with_payouts(
+    people: Sequence[Participant], paid: Sequence[payroll.PayoutLine]
+) -> list[tuple[Participant | None, payroll.PayoutLine | None]]:
+    """Each participant with their payout (None before payroll, or below the time that
+    qualifies), then whoever was paid without time (repaid for an expense only)."""
+    by_user = {p.user_id: p for p in paid}
+    rows: list[tuple[Participant | None, payroll.PayoutLine | None]] = [
+        (person, by_user.pop(person.user_id, None)) for person in people
+    ]
+    return rows + [(None, p) for p in by_user.values()]
 
 
 async def set_time(req: PageRequest) -> web.StreamResponse:
@@ -344,7 +367,11 @@ async def live_page(req: PageRequest) -> web.StreamResponse:
 
 
 def live_json(view: LiveView) -> dict[str, Any]:
-    """The monitor's data for the script: plain text only (the script sets textContent)."""
+    """The monitor's data for the script: plain text only (the script sets textContent).
+
+    A member in a channel shows the same time as in the participants' list: written once
+    per member (the monitor polls every two seconds, with 200 members in an op)."""
+    times = {p.user_id: hms(p.seconds) for p in view.participants}
     return {
         "event_id": view.event.id,
         "status": str(view.event.status),
@@ -360,7 +387,7 @@ def live_json(view: LiveView) -> dict[str, Any]:
                         "id": str(m.user_id),
                         "name": m.name,
                         "since": m.since.isoformat(),
-                        "time": hms(m.seconds),
+                        "time": times.get(m.user_id) or hms(m.seconds),
                     }
                     for m in c.members
                 ],
@@ -372,7 +399,7 @@ def live_json(view: LiveView) -> dict[str, Any]:
                 "id": str(p.user_id),
                 "name": p.name,
                 "seconds": p.seconds,
-                "time": hms(p.seconds),
+                "time": times[p.user_id],
                 "in_channel": p.in_channel,
             }
             for p in view.participants

@@ -12,7 +12,7 @@ import pytest
 
 from core.events import VoiceStateEvent
 from plugins.economy.models import Transaction
-from plugins.mining import channels, events, yields
+from plugins.mining import channels, events, expenses, payroll, yields
 from plugins.mining.models import (
     MiningEvent,
     MiningExpense,
@@ -21,6 +21,7 @@ from plugins.mining.models import (
     MiningPayout,
     MiningYield,
 )
+from plugins.mining.settings import MiningSettings
 from plugins.mining.voice import VoiceTracker
 from tests.web.conftest import Client, PortalWorld
 
@@ -321,6 +322,8 @@ async def test_payroll_preview_confirm_commit_once_and_mark_paid(mining, signed_
     assert status == 200
     for figure in ("1,000.00 aUEC", "100.00 aUEC", "900.00 aUEC", "450.00 aUEC"):
         assert figure in text  # gross, org cut 10 %, the pot, an equal share
+    option = f'<option value="{mining.user("member")}">Mia</option>'
+    assert option in (await page(treasurer, root))[1]  # the member pickers of the forms
     before = await tables()
     status, text = await page(treasurer, root + "/payroll/confirm?mode=time")
     assert status == 200 and "Confirm: commit this payroll" in text and "675.00 aUEC" in text
@@ -336,11 +339,49 @@ async def test_payroll_preview_confirm_commit_once_and_mark_paid(mining, signed_
     assert "already committed" in await flashes(treasurer, mining)
     assert (await page(treasurer, root + "/payroll/confirm"))[0] == 409
     assert await tables() == after
+    every = "Mark every owed payout paid"
+    text = (await page(treasurer, root))[1]
+    assert every in text and text.count(">Mark paid</button>") == 2
+    assert option not in text and "Add expense" not in text  # committed: no forms
+    officer = await signed_in("officer")
+    text = (await page(officer, root))[1]
+    assert "Participants and payouts" in text and "675.00 aUEC" in text  # they see them
+    assert every not in text and "Mark paid" not in text  # but do not pay them
     mia = str(mining.user("member"))
     assert (await post(treasurer, root + "/payouts/paid", member=mia))[0] == 303
     assert "Marked 1 payout(s) paid: Mia." in await flashes(treasurer, mining)
     await post(treasurer, root + "/payouts/paid", member=mia)
     assert "already paid" in await flashes(treasurer, mining)
+    text = (await page(treasurer, root))[1]
+    assert every in text and text.count(">Mark paid</button>") == 1
+    await post(treasurer, root + "/payouts/paid")
+    text = (await page(treasurer, root))[1]
+    assert every not in text and "Mark paid" not in text  # nothing owed: no buttons
+
+
+async def test_a_committed_event_lists_each_member_with_their_payout(mining, signed_in):
+    treasurer = await signed_in("treasurer")
+    event = await completed(mining, {"member": 30, "officer": 10})
+    await expenses.add_expense(
+        mining.guild_id, event, amount="100", paid_by=mining.user("treasurer"), kind="refinery"
+    )
+    rules = MiningSettings(org_cut_percent=10, min_minutes_to_qualify=20)
+    await payroll.commit(mining.guild_id, event, settings=rules, at=mining.clock.now())
+    text = (await page(treasurer, base(mining) + f"events/{event}"))[1]
+    people = text[text.index('id="people"') : text.index('id="yields"')]
+    rows = {
+        name: row
+        for row in re.findall(r"<tr>(.*?)</tr>", people, re.S)
+        if (name := re.search(r"<td>(\w+)</td>", row)) and (name := name.group(1))
+    }
+    assert set(rows) == {"Mia", "Ollie", "Tess"}  # one row a member, in one table
+    # the pot (1,000 - 100 repaid - 90 org cut) all Mia's: Ollie stayed under 20 minutes
+    assert "30m 00s" in rows["Mia"] and "810.00 aUEC" in rows["Mia"]
+    assert "Mark Mia's payout paid" in rows["Mia"]
+    assert "10m 00s" in rows["Ollie"] and "none: below the time that qualifies" in rows["Ollie"]
+    assert "Mark Ollie" not in rows["Ollie"]
+    assert "paid expenses only" in rows["Tess"] and rows["Tess"].count("100.00 aUEC") == 2
+    assert people.count("<table>") == 1 and text.count("Mark paid") == 2  # Mia's, Tess's
 
 
 async def test_payroll_is_for_treasurers(mining, signed_in):

@@ -14,7 +14,8 @@ import pytest
 import yarl
 
 from core.enablement import Enablement
-from core.models import WebSession
+from core.models import GuildMembership, RoleLevel, WebSession
+from core.permissions import Level, set_role_level
 from core.web.sessions import Sessions
 from tests.web import probe_plugin
 from tests.web.conftest import Client, PortalWorld, oauth_sign_in, portal_plugins
@@ -51,6 +52,32 @@ async def test_member_signs_in_and_sees_only_their_guilds(
         assert resp.status == 404
     async with client.get("/g/99999999999999999999/") as resp:
         assert resp.status == 404
+
+
+async def test_access_follows_the_membership_and_role_mapping_at_once(
+    portal: PortalWorld, signed_in: SignedIn
+) -> None:
+    """Read with the session on every request: a demotion or a member leaving counts at the
+    next page, in the session already signed in."""
+    officer = await signed_in("officer")
+    officers = f"/g/{portal.guild_id}/probe/officers"
+    async with officer.get(officers) as resp:
+        assert resp.status == 200
+    officer_role = next(
+        r.id for r in portal.world.guilds[portal.guild_id].roles.values() if r.name == "Officer"
+    )
+    await RoleLevel.filter(guild_id=portal.guild_id, role_id=officer_role).delete()
+    async with officer.get(officers) as resp:
+        assert resp.status == 403 and "you are member here" in await resp.text()
+    await set_role_level(portal.guild_id, officer_role, Level.OFFICER)
+    async with officer.get(officers) as resp:
+        assert resp.status == 200
+    await GuildMembership.filter(guild_id=portal.guild_id, user_id=portal.user("officer")).update(
+        is_active=False
+    )
+    for path in (f"/g/{portal.guild_id}/", officers):
+        async with officer.get(path) as resp:
+            assert resp.status == 404 and "no such server" in await resp.text()
 
 
 async def test_plugin_page_mounts_with_level_and_placeholders(
