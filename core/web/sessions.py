@@ -24,7 +24,10 @@ COOKIE = "redlegion_session"
 # the session's user's names, read in the session's own query (every page reads the session
 # and shows who is signed in: one query, not two)
 _USERS = "LEFT JOIN users u ON u.id = web_sessions.user_id"
-_USER_NAMES = (("user_display_name", "u.display_name"), ("user_username", "u.username"))
+_USER_NAMES: tuple[tuple[str, str], ...] = (
+    ("user_display_name", "u.display_name"),
+    ("user_username", "u.username"),
+)
 
 
 # a session that has not signed in yet (it only carries the OAuth2 state) lives this long
@@ -50,7 +53,8 @@ class Sessions:
         `access.from_session`."""
         if not cookie or len(cookie) > 64:
             return None
-        join, extra, params = _USERS, _USER_NAMES, [self.key(cookie)]
+        join, extra = _USERS, _USER_NAMES
+        params: list[object] = [self.key(cookie)]
         if guild_id is not None:
             join, extra = f"{join} {WITH_SESSION[0]}", extra + WITH_SESSION[1]
             params.append(guild_id)
