@@ -169,11 +169,20 @@ class RawVoice:
             await db.execute(self.open, *args)
 
 
+# the settings of the bot's own SQLite connection, which the raw one takes too: the comparison
+# is of code, not of configurations (Tortoise sets a 16 KiB `journal_size_limit`, so the WAL is
+# cut back after each checkpoint and grows again: a raw connection without it wrote faster)
+SQLITE_PRAGMAS = ("journal_mode", "synchronous", "foreign_keys", "journal_size_limit")
+
+
 async def raw_connect(backend: Backend) -> Any:
     if backend.kind == "sqlite":
         conn = await aiosqlite.connect(backend.raw, isolation_level=None)
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
+        for pragma in SQLITE_PRAGMAS:
+            (value,) = (await sql.fetch(f"PRAGMA {pragma}"))[0]
+            await conn.execute(f"PRAGMA {pragma}={value}")
+            (raw_value,) = (await conn.execute_fetchall(f"PRAGMA {pragma}"))[0]
+            assert raw_value == value, f"the raw connection's {pragma} is {raw_value}, not {value}"
         return conn
     return await asyncpg.connect(backend.raw)
 

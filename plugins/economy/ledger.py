@@ -122,6 +122,8 @@ def loans_receivable(user_id: int) -> AccountRef:
 
 
 def _check_ref(ref: AccountRef) -> AccountRef:
+    if type(ref.kind) is AccountKind and ref.kind.per_member == (ref.user_id is not None):
+        return ref  # already well formed (every caller's usual case): nothing to rebuild
     try:
         kind = AccountKind(ref.kind)
     except ValueError:
@@ -134,15 +136,22 @@ def _check_ref(ref: AccountRef) -> AccountRef:
     return AccountRef(kind, ref.user_id)
 
 
+_SIGNED: dict[str, bool] = {"allow_zero": True, "allow_negative": True}
+
+
 def _check_lines(lines: Sequence[Line]) -> list[Line]:
     if len(lines) < 2:
         raise InvalidInput("a transaction needs at least two lines (a debit and a credit)")
     checked = []
     for position, line in enumerate(lines, start=1):
         ref = _check_ref(line.account)
-        amount = to_amount(
-            line.amount, what=f"line {position} ({ref})", allow_zero=True, allow_negative=True
-        )
+        try:
+            amount = to_amount(line.amount, **_SIGNED)
+        except InvalidInput:
+            # again, to name the line: its label is written only for a refusal (payroll
+            # posts a line a member, and writing every label was most of this check's time)
+            to_amount(line.amount, what=f"line {position} ({ref})", **_SIGNED)
+            raise
         if amount == 0:
             raise InvalidInput(f"line {position} ({ref}) is zero: leave it out")
         checked.append(Line(ref, amount))

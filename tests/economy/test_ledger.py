@@ -195,13 +195,18 @@ BAD_LINES = [
     ([Line(TREASURY, D("1"))], "at least two lines"),
     ([Line(TREASURY, D("1")), Line(INCOME, D("-0.99"))], "do not balance"),
     ([Line(TREASURY, D("0")), Line(INCOME, D("0"))], "is zero"),
-    ([Line(TREASURY, D("1.001")), Line(INCOME, D("-1.001"))], "more than 2 decimal places"),
+    # an amount refused names its line
+    (
+        [Line(TREASURY, D("1.001")), Line(INCOME, D("-1.001"))],
+        r"^line 1 \(treasury\) 1.001 has more",
+    ),
+    ([Line(TREASURY, D("1")), Line(INCOME, D("-1.001"))], r"^line 2 \(income\) -1.001 has more"),
     (
         [Line(TREASURY, D("10000000000000")), Line(INCOME, D("-10000000000000"))],
-        "beyond the largest",
+        r"^line 1 \(treasury\) 10000000000000 is beyond the largest",
     ),
-    ([Line(TREASURY, 1.5), Line(INCOME, -1.5)], "not a float"),  # type: ignore[arg-type]
-    ([Line(TREASURY, D("NaN")), Line(INCOME, D("1"))], "not a number"),
+    ([Line(TREASURY, 1.5), Line(INCOME, -1.5)], r"^line 1 \(treasury\) must be exact"),  # type: ignore[arg-type]
+    ([Line(TREASURY, D("NaN")), Line(INCOME, D("1"))], r"^line 1 \(treasury\) .*not a number"),
     ([Line(AccountRef(AccountKind.MEMBER), D("1")), Line(INCOME, D("-1"))], "give a user_id"),
     ([Line(AccountRef(AccountKind.TREASURY, ALICE), D("1")), Line(INCOME, D("-1"))], "org's"),
     ([Line(AccountRef("wallet"), D("1")), Line(INCOME, D("-1"))], "unknown account kind"),  # type: ignore[arg-type]
