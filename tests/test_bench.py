@@ -131,3 +131,18 @@ def test_portal_bench_prints_its_figures(kind: str):
         counts.setdefault(page.split(" p.")[0], set()).add(found.groups()[:2])
     # a page sends as many statements at either size
     assert all(len(seen) == 1 for seen in counts.values()), counts
+
+
+def test_sqlite_threads_bench_prints_both_connections():
+    result = subprocess.run(
+        [sys.executable, str(BENCH.parent / "sqlite_threads.py"), "--trips", "5", "--rounds", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(
+        r"sqlite one SELECT a trip: connection A [\d.]+ µs, connection B [\d.]+ µs, "
+        r"B/A [\d.]+×\n",
+        result.stdout,
+    ), result.stdout
