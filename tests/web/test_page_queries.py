@@ -162,3 +162,12 @@ async def test_ledger_pages_cost_the_same_statements_for_120_or_480_entries(
         )
     for page, (few, many) in counts.items():
         assert few == many, (page, few, many)
+
+
+async def test_core_sends_one_statement_before_a_plugin_page(portal: PortalWorld, signed_in):
+    """The session, the user's names and their access to the guild are read together: a page
+    that reads nothing itself (the probe's) costs one statement, for any caller's level."""
+    for who in ("member", "officer", "admin"):
+        client = await signed_in(who)
+        await warm(client, portal)
+        assert await statements(client, f"/g/{portal.guild_id}/probe/", "Probe") == 1
