@@ -15,17 +15,24 @@ from tests.conftest import BACKENDS, PG_SERVER
 BENCH = Path(__file__).parent.parent / "bench" / "mining_bench.py"
 
 
+def bench_output(script: str, *args: str, timeout: int = 300, **env: str) -> str:
+    """What a bench script prints, run as a user runs it (it must exit 0)."""
+    result = subprocess.run(
+        [sys.executable, str(BENCH.parent / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_mining_bench_prints_its_figures(kind: str):
     args = ["--events", "60", "--rounds", "1", "--sizes", "4", "300", "--backends", kind]
-    result = subprocess.run(
-        [sys.executable, str(BENCH), *args, "--pg", PG_SERVER],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    out = bench_output("mining_bench.py", *args, "--pg", PG_SERVER)
+    lines = out.splitlines()
     ratio = r"[\d.]+× \(target ≤ 1\.50×\) (OK|MISSED)"
     # the raw code is checked to write the same rows (the bench fails otherwise)
     assert re.match(
@@ -49,38 +56,25 @@ def test_mining_bench_prints_its_figures(kind: str):
 
 @pytest.mark.skipif("postgres" not in BACKENDS, reason="measures PostgreSQL's pool only")
 def test_pool_bench_prints_both_figures():
-    result = subprocess.run(
-        [sys.executable, str(BENCH.parent / "pool_bench.py"), "--queries", "20", "--pg", PG_SERVER],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    out = bench_output("pool_bench.py", "--queries", "20", "--pg", PG_SERVER, timeout=120)
     assert re.fullmatch(
         r"postgres SELECT 1 through Tortoise: [\d.]+ ms with keep_session, "
         r"[\d.]+ ms with asyncpg's reset query → [\d.]+×\n",
-        result.stdout,
-    ), result.stdout
+        out,
+    ), out
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_startup_bench_prints_its_figures(kind: str):
     """The start-up bench runs the bot and the bare client in processes of their own through
     the stand-in, on one shard and on four (a shard process holding no guild finishes too)."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH.parent / "startup_bench.py"),
-            *("--sizes", "1", "--rounds", "1", "--members", "3", "--backends", kind),
-            *("--pg", PG_SERVER),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "STARTUP_BENCH_CHILD_TIMEOUT": "120"},
+    out = bench_output(
+        "startup_bench.py",
+        *("--sizes", "1", "--rounds", "1", "--members", "3", "--backends", kind),
+        *("--pg", PG_SERVER),
+        STARTUP_BENCH_CHILD_TIMEOUT="120",
     )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    lines = out.splitlines()
     figure = (
         r"bot +[\d.]+ s \( *[\d.]+ ms/guild\), bare +[\d.]+ s, ratio +[\d.]+x, "
         r"queries/guild +[\d.]+, command wait max +\d+ ms; "
@@ -95,19 +89,12 @@ def test_startup_bench_prints_its_figures(kind: str):
 def test_portal_bench_prints_its_figures(kind: str):
     """The portal bench serves each page signed in, checks it shows what the direct calls
     return, and prints both sizes of each with the statements they sent."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH.parent / "portal_bench.py"),
-            *("--rounds", "1", "--participants", "3", "12", "--entries", "120", "480"),
-            *("--backends", kind, "--pg", PG_SERVER),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    out = bench_output(
+        "portal_bench.py",
+        *("--rounds", "1", "--participants", "3", "12", "--entries", "120", "480"),
+        *("--backends", kind, "--pg", PG_SERVER),
     )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    lines = out.splitlines()
     figure = (
         r"server +[\d.]+ ms \((\d+) queries, \d+ KiB, rendering [\d.]+ ms; "
         r"round trip [\d.]+ ms\), "
@@ -134,15 +121,9 @@ def test_portal_bench_prints_its_figures(kind: str):
 
 
 def test_sqlite_threads_bench_prints_both_connections():
-    result = subprocess.run(
-        [sys.executable, str(BENCH.parent / "sqlite_threads.py"), "--trips", "5", "--rounds", "2"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    out = bench_output("sqlite_threads.py", "--trips", "5", "--rounds", "2", timeout=120)
     assert re.fullmatch(
         r"sqlite one SELECT a trip: connection A [\d.]+ µs, connection B [\d.]+ µs, "
         r"B/A [\d.]+×\n",
-        result.stdout,
-    ), result.stdout
+        out,
+    ), out
